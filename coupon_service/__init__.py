@@ -1,0 +1,1 @@
+"""coupon-service: issues coupons from coupon series to customers."""
