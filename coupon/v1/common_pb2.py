@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63oupon/v1/common.proto\x12\tcoupon.v1\"c\n\x0b\x43ustomerRef\x12\x0c\n\x02id\x18\x01 \x01(\x03H\x00\x12\x10\n\x06mobile\x18\x02 \x01(\tH\x00\x12\x0f\n\x05\x65mail\x18\x03 \x01(\tH\x00\x12\x15\n\x0b\x65xternal_id\x18\x04 \x01(\tH\x00\x42\x0c\n\nidentifier\"r\n\x10IssuanceMetadata\x12\x13\n\x0bsource_type\x18\x01 \x01(\t\x12\x11\n\tsource_id\x18\x02 \x01(\t\x12\x17\n\x0fsource_activity\x18\x03 \x01(\t\x12\r\n\x05notes\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"N\n\nIssueError\x12\x0e\n\x06status\x18\x01 \x01(\x08\x12\x0c\n\x04\x63ode\x18\x02 \x01(\x05\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x11\n\tseries_id\x18\x04 \x01(\x03\"-\n\x0cIssueWarning\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\tB&Z$couponservice/gen/coupon/v1;couponv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63oupon/v1/common.proto\x12\tcoupon.v1\"b\n\x0b\x43ustomerRef\x12\x0c\n\x02id\x18\x01 \x01(\x03H\x00\x12\x10\n\x06mobile\x18\x02 \x01(\tH\x00\x12\x0f\n\x05\x65mail\x18\x03 \x01(\tH\x00\x12\x14\n\nexternalId\x18\x04 \x01(\tH\x00\x42\x0c\n\nidentifier\"o\n\x10IssuanceMetadata\x12\x12\n\nsourceType\x18\x01 \x01(\t\x12\x10\n\x08sourceId\x18\x02 \x01(\t\x12\x16\n\x0esourceActivity\x18\x03 \x01(\t\x12\r\n\x05notes\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"M\n\nIssueError\x12\x0e\n\x06status\x18\x01 \x01(\x08\x12\x0c\n\x04\x63ode\x18\x02 \x01(\x05\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x10\n\x08seriesId\x18\x04 \x01(\x03\"-\n\x0cIssueWarning\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\tB&Z$couponservice/gen/coupon/v1;couponv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,11 +33,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z$couponservice/gen/coupon/v1;couponv1'
   _globals['_CUSTOMERREF']._serialized_start=37
-  _globals['_CUSTOMERREF']._serialized_end=136
-  _globals['_ISSUANCEMETADATA']._serialized_start=138
-  _globals['_ISSUANCEMETADATA']._serialized_end=252
-  _globals['_ISSUEERROR']._serialized_start=254
-  _globals['_ISSUEERROR']._serialized_end=332
-  _globals['_ISSUEWARNING']._serialized_start=334
-  _globals['_ISSUEWARNING']._serialized_end=379
+  _globals['_CUSTOMERREF']._serialized_end=135
+  _globals['_ISSUANCEMETADATA']._serialized_start=137
+  _globals['_ISSUANCEMETADATA']._serialized_end=248
+  _globals['_ISSUEERROR']._serialized_start=250
+  _globals['_ISSUEERROR']._serialized_end=327
+  _globals['_ISSUEWARNING']._serialized_start=329
+  _globals['_ISSUEWARNING']._serialized_end=374
 # @@protoc_insertion_point(module_scope)

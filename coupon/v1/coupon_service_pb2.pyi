@@ -12,59 +12,59 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class IssueMultipleRequest(_message.Message):
-    __slots__ = ("series_id", "count", "customer", "metadata", "series_ids", "request_id")
-    SERIES_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("seriesId", "count", "customer", "metadata", "seriesIds", "requestId")
+    SERIESID_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
-    SERIES_IDS_FIELD_NUMBER: _ClassVar[int]
-    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    series_id: int
+    SERIESIDS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTID_FIELD_NUMBER: _ClassVar[int]
+    seriesId: int
     count: int
     customer: _common_pb2.CustomerRef
     metadata: _common_pb2.IssuanceMetadata
-    series_ids: _containers.RepeatedScalarFieldContainer[int]
-    request_id: str
-    def __init__(self, series_id: _Optional[int] = ..., count: _Optional[int] = ..., customer: _Optional[_Union[_common_pb2.CustomerRef, _Mapping]] = ..., metadata: _Optional[_Union[_common_pb2.IssuanceMetadata, _Mapping]] = ..., series_ids: _Optional[_Iterable[int]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    seriesIds: _containers.RepeatedScalarFieldContainer[int]
+    requestId: str
+    def __init__(self, seriesId: _Optional[int] = ..., count: _Optional[int] = ..., customer: _Optional[_Union[_common_pb2.CustomerRef, _Mapping]] = ..., metadata: _Optional[_Union[_common_pb2.IssuanceMetadata, _Mapping]] = ..., seriesIds: _Optional[_Iterable[int]] = ..., requestId: _Optional[str] = ...) -> None: ...
 
 class IssueMultipleResponse(_message.Message):
-    __slots__ = ("coupons", "coupon_config", "total_count", "failure_count", "success_count", "customer", "errors", "warnings", "coupon_configs")
+    __slots__ = ("coupons", "couponConfig", "totalCount", "failureCount", "successCount", "customer", "errors", "warnings", "couponConfigs")
     COUPONS_FIELD_NUMBER: _ClassVar[int]
-    COUPON_CONFIG_FIELD_NUMBER: _ClassVar[int]
-    TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
-    FAILURE_COUNT_FIELD_NUMBER: _ClassVar[int]
-    SUCCESS_COUNT_FIELD_NUMBER: _ClassVar[int]
+    COUPONCONFIG_FIELD_NUMBER: _ClassVar[int]
+    TOTALCOUNT_FIELD_NUMBER: _ClassVar[int]
+    FAILURECOUNT_FIELD_NUMBER: _ClassVar[int]
+    SUCCESSCOUNT_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
-    COUPON_CONFIGS_FIELD_NUMBER: _ClassVar[int]
+    COUPONCONFIGS_FIELD_NUMBER: _ClassVar[int]
     coupons: _containers.RepeatedCompositeFieldContainer[IssuedCoupon]
-    coupon_config: CouponConfig
-    total_count: int
-    failure_count: int
-    success_count: int
+    couponConfig: CouponConfig
+    totalCount: int
+    failureCount: int
+    successCount: int
     customer: CustomerView
     errors: _containers.RepeatedCompositeFieldContainer[_common_pb2.IssueError]
     warnings: _containers.RepeatedCompositeFieldContainer[_common_pb2.IssueWarning]
-    coupon_configs: _containers.RepeatedCompositeFieldContainer[CouponConfig]
-    def __init__(self, coupons: _Optional[_Iterable[_Union[IssuedCoupon, _Mapping]]] = ..., coupon_config: _Optional[_Union[CouponConfig, _Mapping]] = ..., total_count: _Optional[int] = ..., failure_count: _Optional[int] = ..., success_count: _Optional[int] = ..., customer: _Optional[_Union[CustomerView, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[_common_pb2.IssueError, _Mapping]]] = ..., warnings: _Optional[_Iterable[_Union[_common_pb2.IssueWarning, _Mapping]]] = ..., coupon_configs: _Optional[_Iterable[_Union[CouponConfig, _Mapping]]] = ...) -> None: ...
+    couponConfigs: _containers.RepeatedCompositeFieldContainer[CouponConfig]
+    def __init__(self, coupons: _Optional[_Iterable[_Union[IssuedCoupon, _Mapping]]] = ..., couponConfig: _Optional[_Union[CouponConfig, _Mapping]] = ..., totalCount: _Optional[int] = ..., failureCount: _Optional[int] = ..., successCount: _Optional[int] = ..., customer: _Optional[_Union[CustomerView, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[_common_pb2.IssueError, _Mapping]]] = ..., warnings: _Optional[_Iterable[_Union[_common_pb2.IssueWarning, _Mapping]]] = ..., couponConfigs: _Optional[_Iterable[_Union[CouponConfig, _Mapping]]] = ...) -> None: ...
 
 class IssuedCoupon(_message.Message):
-    __slots__ = ("code", "coupon_id", "series_id", "valid_till", "issued_at")
+    __slots__ = ("code", "couponId", "seriesId", "validTill", "issuedAt")
     CODE_FIELD_NUMBER: _ClassVar[int]
-    COUPON_ID_FIELD_NUMBER: _ClassVar[int]
-    SERIES_ID_FIELD_NUMBER: _ClassVar[int]
-    VALID_TILL_FIELD_NUMBER: _ClassVar[int]
-    ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
+    COUPONID_FIELD_NUMBER: _ClassVar[int]
+    SERIESID_FIELD_NUMBER: _ClassVar[int]
+    VALIDTILL_FIELD_NUMBER: _ClassVar[int]
+    ISSUEDAT_FIELD_NUMBER: _ClassVar[int]
     code: str
-    coupon_id: int
-    series_id: int
-    valid_till: _timestamp_pb2.Timestamp
-    issued_at: _timestamp_pb2.Timestamp
-    def __init__(self, code: _Optional[str] = ..., coupon_id: _Optional[int] = ..., series_id: _Optional[int] = ..., valid_till: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    couponId: int
+    seriesId: int
+    validTill: _timestamp_pb2.Timestamp
+    issuedAt: _timestamp_pb2.Timestamp
+    def __init__(self, code: _Optional[str] = ..., couponId: _Optional[int] = ..., seriesId: _Optional[int] = ..., validTill: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issuedAt: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CouponConfig(_message.Message):
-    __slots__ = ("custom_property_map", "id", "description", "discount_code", "info", "discount_upto", "discount_value", "issue_to_loyalty", "num_uploaded_non_issued", "num_uploaded_total", "redemption_valid_after_days", "owner_id", "owner_validity", "alpha_numeric", "short_code_length", "random_code_length", "fixed_expiry_date", "num_total", "latest_issual_time", "latest_redemption_time", "discount_on", "discount_type", "external_issual", "update_product_data")
+    __slots__ = ("customPropertyMap", "id", "description", "discountCode", "info", "discountUpto", "discountValue", "issueToLoyalty", "numUploadedNonIssued", "numUploadedTotal", "redemptionValidAfterDays", "ownerId", "ownerValidity", "alphaNumeric", "shortCodeLength", "randomCodeLength", "fixedExpiryDate", "numTotal", "latestIssualTime", "latestRedemptionTime", "discountOn", "discountType", "externalIssual", "updateProductData")
     class CustomPropertyMapEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -72,55 +72,55 @@ class CouponConfig(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-    CUSTOM_PROPERTY_MAP_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMPROPERTYMAP_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
-    DISCOUNT_CODE_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNTCODE_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
-    DISCOUNT_UPTO_FIELD_NUMBER: _ClassVar[int]
-    DISCOUNT_VALUE_FIELD_NUMBER: _ClassVar[int]
-    ISSUE_TO_LOYALTY_FIELD_NUMBER: _ClassVar[int]
-    NUM_UPLOADED_NON_ISSUED_FIELD_NUMBER: _ClassVar[int]
-    NUM_UPLOADED_TOTAL_FIELD_NUMBER: _ClassVar[int]
-    REDEMPTION_VALID_AFTER_DAYS_FIELD_NUMBER: _ClassVar[int]
-    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
-    OWNER_VALIDITY_FIELD_NUMBER: _ClassVar[int]
-    ALPHA_NUMERIC_FIELD_NUMBER: _ClassVar[int]
-    SHORT_CODE_LENGTH_FIELD_NUMBER: _ClassVar[int]
-    RANDOM_CODE_LENGTH_FIELD_NUMBER: _ClassVar[int]
-    FIXED_EXPIRY_DATE_FIELD_NUMBER: _ClassVar[int]
-    NUM_TOTAL_FIELD_NUMBER: _ClassVar[int]
-    LATEST_ISSUAL_TIME_FIELD_NUMBER: _ClassVar[int]
-    LATEST_REDEMPTION_TIME_FIELD_NUMBER: _ClassVar[int]
-    DISCOUNT_ON_FIELD_NUMBER: _ClassVar[int]
-    DISCOUNT_TYPE_FIELD_NUMBER: _ClassVar[int]
-    EXTERNAL_ISSUAL_FIELD_NUMBER: _ClassVar[int]
-    UPDATE_PRODUCT_DATA_FIELD_NUMBER: _ClassVar[int]
-    custom_property_map: _containers.ScalarMap[str, str]
+    DISCOUNTUPTO_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNTVALUE_FIELD_NUMBER: _ClassVar[int]
+    ISSUETOLOYALTY_FIELD_NUMBER: _ClassVar[int]
+    NUMUPLOADEDNONISSUED_FIELD_NUMBER: _ClassVar[int]
+    NUMUPLOADEDTOTAL_FIELD_NUMBER: _ClassVar[int]
+    REDEMPTIONVALIDAFTERDAYS_FIELD_NUMBER: _ClassVar[int]
+    OWNERID_FIELD_NUMBER: _ClassVar[int]
+    OWNERVALIDITY_FIELD_NUMBER: _ClassVar[int]
+    ALPHANUMERIC_FIELD_NUMBER: _ClassVar[int]
+    SHORTCODELENGTH_FIELD_NUMBER: _ClassVar[int]
+    RANDOMCODELENGTH_FIELD_NUMBER: _ClassVar[int]
+    FIXEDEXPIRYDATE_FIELD_NUMBER: _ClassVar[int]
+    NUMTOTAL_FIELD_NUMBER: _ClassVar[int]
+    LATESTISSUALTIME_FIELD_NUMBER: _ClassVar[int]
+    LATESTREDEMPTIONTIME_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNTON_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNTTYPE_FIELD_NUMBER: _ClassVar[int]
+    EXTERNALISSUAL_FIELD_NUMBER: _ClassVar[int]
+    UPDATEPRODUCTDATA_FIELD_NUMBER: _ClassVar[int]
+    customPropertyMap: _containers.ScalarMap[str, str]
     id: int
     description: str
-    discount_code: str
+    discountCode: str
     info: str
-    discount_upto: int
-    discount_value: int
-    issue_to_loyalty: bool
-    num_uploaded_non_issued: int
-    num_uploaded_total: int
-    redemption_valid_after_days: int
-    owner_id: int
-    owner_validity: int
-    alpha_numeric: bool
-    short_code_length: int
-    random_code_length: int
-    fixed_expiry_date: int
-    num_total: int
-    latest_issual_time: int
-    latest_redemption_time: int
-    discount_on: str
-    discount_type: str
-    external_issual: bool
-    update_product_data: bool
-    def __init__(self, custom_property_map: _Optional[_Mapping[str, str]] = ..., id: _Optional[int] = ..., description: _Optional[str] = ..., discount_code: _Optional[str] = ..., info: _Optional[str] = ..., discount_upto: _Optional[int] = ..., discount_value: _Optional[int] = ..., issue_to_loyalty: _Optional[bool] = ..., num_uploaded_non_issued: _Optional[int] = ..., num_uploaded_total: _Optional[int] = ..., redemption_valid_after_days: _Optional[int] = ..., owner_id: _Optional[int] = ..., owner_validity: _Optional[int] = ..., alpha_numeric: _Optional[bool] = ..., short_code_length: _Optional[int] = ..., random_code_length: _Optional[int] = ..., fixed_expiry_date: _Optional[int] = ..., num_total: _Optional[int] = ..., latest_issual_time: _Optional[int] = ..., latest_redemption_time: _Optional[int] = ..., discount_on: _Optional[str] = ..., discount_type: _Optional[str] = ..., external_issual: _Optional[bool] = ..., update_product_data: _Optional[bool] = ...) -> None: ...
+    discountUpto: int
+    discountValue: int
+    issueToLoyalty: bool
+    numUploadedNonIssued: int
+    numUploadedTotal: int
+    redemptionValidAfterDays: int
+    ownerId: int
+    ownerValidity: int
+    alphaNumeric: bool
+    shortCodeLength: int
+    randomCodeLength: int
+    fixedExpiryDate: int
+    numTotal: int
+    latestIssualTime: int
+    latestRedemptionTime: int
+    discountOn: str
+    discountType: str
+    externalIssual: bool
+    updateProductData: bool
+    def __init__(self, customPropertyMap: _Optional[_Mapping[str, str]] = ..., id: _Optional[int] = ..., description: _Optional[str] = ..., discountCode: _Optional[str] = ..., info: _Optional[str] = ..., discountUpto: _Optional[int] = ..., discountValue: _Optional[int] = ..., issueToLoyalty: _Optional[bool] = ..., numUploadedNonIssued: _Optional[int] = ..., numUploadedTotal: _Optional[int] = ..., redemptionValidAfterDays: _Optional[int] = ..., ownerId: _Optional[int] = ..., ownerValidity: _Optional[int] = ..., alphaNumeric: _Optional[bool] = ..., shortCodeLength: _Optional[int] = ..., randomCodeLength: _Optional[int] = ..., fixedExpiryDate: _Optional[int] = ..., numTotal: _Optional[int] = ..., latestIssualTime: _Optional[int] = ..., latestRedemptionTime: _Optional[int] = ..., discountOn: _Optional[str] = ..., discountType: _Optional[str] = ..., externalIssual: _Optional[bool] = ..., updateProductData: _Optional[bool] = ...) -> None: ...
 
 class CustomerView(_message.Message):
     __slots__ = ("id", "profiles")
@@ -131,7 +131,7 @@ class CustomerView(_message.Message):
     def __init__(self, id: _Optional[int] = ..., profiles: _Optional[_Iterable[_Union[CustomerProfile, _Mapping]]] = ...) -> None: ...
 
 class CustomerProfile(_message.Message):
-    __slots__ = ("first_name", "last_name", "fields", "all_fields", "identifiers", "comm_channels", "user_id", "account_id", "auto_update_time", "identifiers_all")
+    __slots__ = ("firstName", "lastName", "fields", "allFields", "identifiers", "commChannels", "userId", "accountId", "autoUpdateTime", "identifiersAll")
     class FieldsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -146,27 +146,27 @@ class CustomerProfile(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-    FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
-    LAST_NAME_FIELD_NUMBER: _ClassVar[int]
+    FIRSTNAME_FIELD_NUMBER: _ClassVar[int]
+    LASTNAME_FIELD_NUMBER: _ClassVar[int]
     FIELDS_FIELD_NUMBER: _ClassVar[int]
-    ALL_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    ALLFIELDS_FIELD_NUMBER: _ClassVar[int]
     IDENTIFIERS_FIELD_NUMBER: _ClassVar[int]
-    COMM_CHANNELS_FIELD_NUMBER: _ClassVar[int]
-    USER_ID_FIELD_NUMBER: _ClassVar[int]
-    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
-    AUTO_UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
-    IDENTIFIERS_ALL_FIELD_NUMBER: _ClassVar[int]
-    first_name: str
-    last_name: str
+    COMMCHANNELS_FIELD_NUMBER: _ClassVar[int]
+    USERID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNTID_FIELD_NUMBER: _ClassVar[int]
+    AUTOUPDATETIME_FIELD_NUMBER: _ClassVar[int]
+    IDENTIFIERSALL_FIELD_NUMBER: _ClassVar[int]
+    firstName: str
+    lastName: str
     fields: _containers.ScalarMap[str, str]
-    all_fields: _containers.ScalarMap[str, str]
+    allFields: _containers.ScalarMap[str, str]
     identifiers: _containers.RepeatedCompositeFieldContainer[CustomerIdentifier]
-    comm_channels: _containers.RepeatedScalarFieldContainer[str]
-    user_id: int
-    account_id: str
-    auto_update_time: str
-    identifiers_all: _containers.RepeatedCompositeFieldContainer[CustomerIdentifier]
-    def __init__(self, first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., fields: _Optional[_Mapping[str, str]] = ..., all_fields: _Optional[_Mapping[str, str]] = ..., identifiers: _Optional[_Iterable[_Union[CustomerIdentifier, _Mapping]]] = ..., comm_channels: _Optional[_Iterable[str]] = ..., user_id: _Optional[int] = ..., account_id: _Optional[str] = ..., auto_update_time: _Optional[str] = ..., identifiers_all: _Optional[_Iterable[_Union[CustomerIdentifier, _Mapping]]] = ...) -> None: ...
+    commChannels: _containers.RepeatedScalarFieldContainer[str]
+    userId: int
+    accountId: str
+    autoUpdateTime: str
+    identifiersAll: _containers.RepeatedCompositeFieldContainer[CustomerIdentifier]
+    def __init__(self, firstName: _Optional[str] = ..., lastName: _Optional[str] = ..., fields: _Optional[_Mapping[str, str]] = ..., allFields: _Optional[_Mapping[str, str]] = ..., identifiers: _Optional[_Iterable[_Union[CustomerIdentifier, _Mapping]]] = ..., commChannels: _Optional[_Iterable[str]] = ..., userId: _Optional[int] = ..., accountId: _Optional[str] = ..., autoUpdateTime: _Optional[str] = ..., identifiersAll: _Optional[_Iterable[_Union[CustomerIdentifier, _Mapping]]] = ...) -> None: ...
 
 class CustomerIdentifier(_message.Message):
     __slots__ = ("type", "value")
@@ -177,63 +177,63 @@ class CustomerIdentifier(_message.Message):
     def __init__(self, type: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
 
 class BulkIssueRequest(_message.Message):
-    __slots__ = ("series_ids", "customer", "metadata", "request_id")
-    SERIES_IDS_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("seriesIds", "customer", "metadata", "requestId")
+    SERIESIDS_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
-    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    series_ids: _containers.RepeatedScalarFieldContainer[int]
+    REQUESTID_FIELD_NUMBER: _ClassVar[int]
+    seriesIds: _containers.RepeatedScalarFieldContainer[int]
     customer: _common_pb2.CustomerRef
     metadata: _common_pb2.IssuanceMetadata
-    request_id: str
-    def __init__(self, series_ids: _Optional[_Iterable[int]] = ..., customer: _Optional[_Union[_common_pb2.CustomerRef, _Mapping]] = ..., metadata: _Optional[_Union[_common_pb2.IssuanceMetadata, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    requestId: str
+    def __init__(self, seriesIds: _Optional[_Iterable[int]] = ..., customer: _Optional[_Union[_common_pb2.CustomerRef, _Mapping]] = ..., metadata: _Optional[_Union[_common_pb2.IssuanceMetadata, _Mapping]] = ..., requestId: _Optional[str] = ...) -> None: ...
 
 class BulkIssueResponse(_message.Message):
-    __slots__ = ("response", "total_count", "failure_count")
+    __slots__ = ("response", "totalCount", "failureCount")
     RESPONSE_FIELD_NUMBER: _ClassVar[int]
-    TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
-    FAILURE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TOTALCOUNT_FIELD_NUMBER: _ClassVar[int]
+    FAILURECOUNT_FIELD_NUMBER: _ClassVar[int]
     response: _containers.RepeatedCompositeFieldContainer[BulkIssueEntry]
-    total_count: int
-    failure_count: int
-    def __init__(self, response: _Optional[_Iterable[_Union[BulkIssueEntry, _Mapping]]] = ..., total_count: _Optional[int] = ..., failure_count: _Optional[int] = ...) -> None: ...
+    totalCount: int
+    failureCount: int
+    def __init__(self, response: _Optional[_Iterable[_Union[BulkIssueEntry, _Mapping]]] = ..., totalCount: _Optional[int] = ..., failureCount: _Optional[int] = ...) -> None: ...
 
 class BulkIssueEntry(_message.Message):
-    __slots__ = ("entity_id", "result", "errors", "warnings")
-    ENTITY_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("entityId", "result", "errors", "warnings")
+    ENTITYID_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
-    entity_id: int
+    entityId: int
     result: BulkIssueResult
     errors: _containers.RepeatedCompositeFieldContainer[_common_pb2.IssueError]
     warnings: _containers.RepeatedCompositeFieldContainer[_common_pb2.IssueWarning]
-    def __init__(self, entity_id: _Optional[int] = ..., result: _Optional[_Union[BulkIssueResult, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[_common_pb2.IssueError, _Mapping]]] = ..., warnings: _Optional[_Iterable[_Union[_common_pb2.IssueWarning, _Mapping]]] = ...) -> None: ...
+    def __init__(self, entityId: _Optional[int] = ..., result: _Optional[_Union[BulkIssueResult, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[_common_pb2.IssueError, _Mapping]]] = ..., warnings: _Optional[_Iterable[_Union[_common_pb2.IssueWarning, _Mapping]]] = ...) -> None: ...
 
 class BulkIssueResult(_message.Message):
-    __slots__ = ("code", "series_id", "description", "discount_code", "valid_till", "discount_type", "discount_value", "discount_upto", "discount_on", "detailed_info", "redemption_count", "id")
+    __slots__ = ("code", "seriesId", "description", "discountCode", "validTill", "discountType", "discountValue", "discountUpto", "discountOn", "detailedInfo", "redemptionCount", "id")
     CODE_FIELD_NUMBER: _ClassVar[int]
-    SERIES_ID_FIELD_NUMBER: _ClassVar[int]
+    SERIESID_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
-    DISCOUNT_CODE_FIELD_NUMBER: _ClassVar[int]
-    VALID_TILL_FIELD_NUMBER: _ClassVar[int]
-    DISCOUNT_TYPE_FIELD_NUMBER: _ClassVar[int]
-    DISCOUNT_VALUE_FIELD_NUMBER: _ClassVar[int]
-    DISCOUNT_UPTO_FIELD_NUMBER: _ClassVar[int]
-    DISCOUNT_ON_FIELD_NUMBER: _ClassVar[int]
-    DETAILED_INFO_FIELD_NUMBER: _ClassVar[int]
-    REDEMPTION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNTCODE_FIELD_NUMBER: _ClassVar[int]
+    VALIDTILL_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNTTYPE_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNTVALUE_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNTUPTO_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNTON_FIELD_NUMBER: _ClassVar[int]
+    DETAILEDINFO_FIELD_NUMBER: _ClassVar[int]
+    REDEMPTIONCOUNT_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     code: str
-    series_id: int
+    seriesId: int
     description: str
-    discount_code: str
-    valid_till: _timestamp_pb2.Timestamp
-    discount_type: str
-    discount_value: int
-    discount_upto: int
-    discount_on: str
-    detailed_info: str
-    redemption_count: int
+    discountCode: str
+    validTill: _timestamp_pb2.Timestamp
+    discountType: str
+    discountValue: int
+    discountUpto: int
+    discountOn: str
+    detailedInfo: str
+    redemptionCount: int
     id: int
-    def __init__(self, code: _Optional[str] = ..., series_id: _Optional[int] = ..., description: _Optional[str] = ..., discount_code: _Optional[str] = ..., valid_till: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., discount_type: _Optional[str] = ..., discount_value: _Optional[int] = ..., discount_upto: _Optional[int] = ..., discount_on: _Optional[str] = ..., detailed_info: _Optional[str] = ..., redemption_count: _Optional[int] = ..., id: _Optional[int] = ...) -> None: ...
+    def __init__(self, code: _Optional[str] = ..., seriesId: _Optional[int] = ..., description: _Optional[str] = ..., discountCode: _Optional[str] = ..., validTill: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., discountType: _Optional[str] = ..., discountValue: _Optional[int] = ..., discountUpto: _Optional[int] = ..., discountOn: _Optional[str] = ..., detailedInfo: _Optional[str] = ..., redemptionCount: _Optional[int] = ..., id: _Optional[int] = ...) -> None: ...

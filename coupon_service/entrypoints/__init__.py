@@ -1,1 +1,1 @@
-"""."""
+"""Entry points: gRPC, the REST shim and the CLI; they only translate."""

@@ -1,1 +1,1 @@
-"""."""
+"""Migration scripts, oldest first."""

@@ -1,0 +1,76 @@
+"""Customers of one organisation, found by id, mobile, email or external id."""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.model import Customer, CustomerRef, IdentifierType
+from ..service.unit_of_work import IdentifierTaken
+from ._convert import customer_from_row, customer_values
+from .tables import customers
+
+_COLUMN_OF = {
+    IdentifierType.ID: customers.c.id,
+    IdentifierType.MOBILE: customers.c.mobile,
+    IdentifierType.EMAIL: customers.c.email,
+    IdentifierType.EXTERNAL_ID: customers.c.external_id,
+}
+_FIND = {
+    kind: select(customers).where(
+        customers.c.org_id == bindparam("org_id"), column == bindparam("value")
+    )
+    for kind, column in _COLUMN_OF.items()
+}
+
+
+def _taken_field(error: IntegrityError) -> str:
+    text = str(error.orig).lower()
+    for field in ("mobile", "email", "external_id"):
+        if field in text:
+            return "externalId" if field == "external_id" else field
+    return "id"
+
+
+class SqlCustomerRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def find(self, org_id: int, ref: CustomerRef) -> Customer | None:
+        value: int | str = ref.value
+        if ref.type is IdentifierType.ID:
+            if not ref.value.isdigit() or int(ref.value) > 2**63 - 1:
+                return None
+            value = int(ref.value)
+        result = await self._connection.execute(_FIND[ref.type], {"org_id": org_id, "value": value})
+        row = result.first()
+        return None if row is None else customer_from_row(row)
+
+    async def add(self, org_id: int, customer: Customer) -> Customer:
+        values = customer_values(customer) | {"org_id": org_id}
+        if customer.id:
+            values["id"] = customer.id
+        try:
+            async with self._connection.begin_nested():
+                result = await self._connection.execute(
+                    insert(customers).values(values).returning(customers)
+                )
+        except IntegrityError as error:
+            raise IdentifierTaken(_taken_field(error)) from None
+        return customer_from_row(result.one())
+
+    async def update(self, org_id: int, customer: Customer) -> Customer:
+        values = customer_values(customer)
+        values.pop("created_at")
+        try:
+            async with self._connection.begin_nested():
+                result = await self._connection.execute(
+                    update(customers)
+                    .where(customers.c.org_id == org_id, customers.c.id == customer.id)
+                    .values(values)
+                    .returning(customers)
+                )
+        except IntegrityError as error:
+            raise IdentifierTaken(_taken_field(error)) from None
+        return customer_from_row(result.one())

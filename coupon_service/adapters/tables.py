@@ -1,0 +1,136 @@
+"""The database schema. Invariants live here: unique codes per organisation, unique identifiers."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+orgs = Table(
+    "orgs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("orgs.id"), nullable=False),
+    Column("first_name", String(100), nullable=False, server_default=""),
+    Column("last_name", String(100), nullable=False, server_default=""),
+    Column("mobile", String(32)),
+    Column("email", String(255)),
+    Column("external_id", String(64)),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("org_id", "mobile"),
+    UniqueConstraint("org_id", "email"),
+    UniqueConstraint("org_id", "external_id"),
+)
+
+series = Table(
+    "series",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("orgs.id"), nullable=False, index=True),
+    Column("description", String(500), nullable=False, server_default=""),
+    Column("discount_code", String(100), nullable=False, server_default=""),
+    Column("info", String(2000), nullable=False, server_default=""),
+    Column("discount_type", String(8), nullable=False),
+    Column("discount_value", Integer, nullable=False, server_default="0"),
+    Column("discount_upto", Integer, nullable=False, server_default="0"),
+    Column("discount_on", String(32), nullable=False, server_default="BILL"),
+    Column("code_source", String(16), nullable=False),
+    Column("random_code_length", Integer, nullable=False, server_default="10"),
+    Column("alpha_numeric", Boolean, nullable=False, server_default=text("false")),
+    Column("code_prefix", String(16), nullable=False, server_default=""),
+    Column("code_suffix", String(16), nullable=False, server_default=""),
+    Column("generic_code", String(64), nullable=False, server_default=""),
+    Column("valid_till", DateTime),
+    Column("coupon_validity", String(24), nullable=False),
+    Column("fixed_expiry_date", DateTime),
+    Column("valid_days_after_issue", Integer, nullable=False, server_default="0"),
+    Column("max_create", BigInteger),
+    Column("multiple_per_user_allowed", Boolean, nullable=False, server_default=text("false")),
+    Column("max_vouchers_per_user", Integer),
+    Column("do_not_resend_existing", Boolean, nullable=False, server_default=text("false")),
+    Column("externally_managed", Boolean, nullable=False, server_default=text("false")),
+    Column("redemption_valid_after_days", Integer, nullable=False, server_default="0"),
+    Column("custom_properties", Text, nullable=False, server_default="{}"),
+    Column("num_issued", BigInteger, nullable=False, server_default="0"),
+    Column("num_uploaded", BigInteger, nullable=False, server_default="0"),
+    Column("latest_issued_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# An uploaded code is a coupon row with no customer yet; issuing it fills customer_id.
+# So one unique index keeps uploaded and generated codes apart within an organisation.
+coupons = Table(
+    "coupons",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("orgs.id"), nullable=False),
+    Column("series_id", Id, ForeignKey("series.id"), nullable=False),
+    Column("customer_id", Id, ForeignKey("customers.id")),
+    Column("code", String(100), nullable=False),
+    Column("shared_code", Boolean, nullable=False, server_default=text("false")),
+    Column("issued_at", DateTime),
+    Column("valid_till", DateTime),
+    Column("redemption_count", Integer, nullable=False, server_default="0"),
+    Column("source_type", String(50), nullable=False, server_default=""),
+    Column("source_id", String(50), nullable=False, server_default=""),
+    Column("source_activity", String(50), nullable=False, server_default=""),
+    Column("notes", String(250), nullable=False, server_default=""),
+    Column("reason", String(250), nullable=False, server_default=""),
+    Column("request_id", String(128)),
+    # Per-customer counts and pool claims: (series, NULL customer) rows in id order.
+    # A plain index, not a partial one: SQLite's planner drops a partial index after ANALYZE.
+    Index(None, "series_id", "customer_id", "id"),
+    Index(None, "customer_id", "id"),
+    Index(
+        "uq_coupons_org_id_code_unshared",
+        "org_id",
+        "code",
+        unique=True,
+        sqlite_where=text("shared_code = 0"),
+        postgresql_where=text("shared_code = false"),
+    ),
+)
+
+issue_requests = Table(
+    "issue_requests",
+    metadata,
+    Column("org_id", Id, ForeignKey("orgs.id"), primary_key=True),
+    Column("request_id", String(128), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)

@@ -1,0 +1,74 @@
+"""Coupon codes: drawn from a CSPRNG without modulo bias, with an honest capacity check."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+
+from .errors import invalid_input
+
+DIGITS = "0123456789"
+# No 0/O, 1/I/L: a customer reading a code aloud or typing it from paper cannot confuse them.
+UNAMBIGUOUS_ALPHANUMERIC = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+MIN_CODE_LENGTH = 4
+MAX_CODE_LENGTH = 32
+# A series may use at most a tenth of its code space, so a fresh draw collides under 10% of times.
+CAPACITY_HEADROOM = 10
+UNLIMITED_SERIES_MIN_CAPACITY = 10**8
+UPLOADED_CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def alphabet_for(alpha_numeric: bool) -> str:
+    return UNAMBIGUOUS_ALPHANUMERIC if alpha_numeric else DIGITS
+
+
+def code_space(length: int, alpha_numeric: bool) -> int:
+    return len(alphabet_for(alpha_numeric)) ** length
+
+
+def check_capacity(length: int, alpha_numeric: bool, max_create: int | None) -> None:
+    """Refuses a GENERATED series whose code space cannot honestly hold `max_create` codes."""
+    if not MIN_CODE_LENGTH <= length <= MAX_CODE_LENGTH:
+        raise invalid_input(
+            "randomCodeLength",
+            f"randomCodeLength must be {MIN_CODE_LENGTH} to {MAX_CODE_LENGTH}",
+        )
+    needed = UNLIMITED_SERIES_MIN_CAPACITY if max_create is None else max_create * CAPACITY_HEADROOM
+    if code_space(length, alpha_numeric) < needed:
+        raise invalid_input(
+            "randomCodeLength",
+            f"{length} {'alphanumeric' if alpha_numeric else 'numeric'} characters leave too "
+            f"little room: the code space must be at least {needed}",
+        )
+
+
+def generate_codes(
+    count: int,
+    *,
+    length: int,
+    alpha_numeric: bool,
+    prefix: str = "",
+    suffix: str = "",
+    random_bytes: Callable[[int], bytes] = secrets.token_bytes,
+) -> list[str]:
+    """Draws `count` random codes, distinct from each other."""
+    alphabet = alphabet_for(alpha_numeric)
+    size = len(alphabet)
+    # Bytes at or above `limit` would favour the first characters; they are dropped.
+    limit = 256 - 256 % size
+    codes: set[str] = set()
+    ordered: list[str] = []
+    chars: list[str] = []
+    while len(ordered) < count:
+        needed = (count - len(ordered)) * length - len(chars)
+        for byte in random_bytes(needed + needed // 8 + 8):
+            if byte < limit:
+                chars.append(alphabet[byte % size])
+        while len(chars) >= length and len(ordered) < count:
+            code = prefix + "".join(chars[:length]) + suffix
+            del chars[:length]
+            if code not in codes:
+                codes.add(code)
+                ordered.append(code)
+    return ordered

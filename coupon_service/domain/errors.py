@@ -1,0 +1,137 @@
+"""The documented coupon error codes and the exceptions that carry them.
+
+CouponServiceError
+├── InvalidRequest        756, 677, 629: the request itself is wrong; nothing was read or written
+├── NotFound              701 customer, 707 series: unknown in the caller's organisation
+├── AlreadyExists         629: an id or identifier is already taken (management calls)
+├── Expired               713: the series or the coupon's validity has ended
+├── AlreadyHasCoupon      709: one per customer, already held, and resending is off
+├── NothingIssued         6xx: the policy allowed none of the requested coupons
+└── RequestIdReused       629: an idempotency key came back with a different request
+
+Each error names its `kind`, which every transport maps to its own status in one place.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+
+class ErrorCode(enum.IntEnum):
+    """The numbers of the documented API; values match `coupon.v1.ErrorCode`."""
+
+    MAX_COUPONS_PER_CUSTOMER_REACHED = 621
+    SERIES_LIMIT_REACHED = 626
+    INVALID_INPUT = 629
+    INVALID_COUNT = 677
+    ISSUE_FAILED = 678
+    ONLY_ONE_PER_CUSTOMER = 679
+    CUSTOMER_NOT_FOUND = 701
+    SERIES_EXHAUSTED = 702
+    SERIES_INVALID = 707
+    ALREADY_HAS_COUPON = 709
+    EXPIRED = 713
+    MANDATORY_FIELD = 756
+    PARTIAL_SERIES_LIMIT_REACHED = 5001
+    PARTIAL_MAX_COUPONS_PER_CUSTOMER_REACHED = 5002
+    PARTIAL_ONLY_ONE_PER_CUSTOMER = 5004
+    PARTIAL_SERIES_EXHAUSTED = 5005
+    PARTIAL_ISSUE_FAILED = 5006
+
+
+class ErrorKind(enum.Enum):
+    """What kind of failure an error is, independent of any transport."""
+
+    INVALID_ARGUMENT = "invalid_argument"
+    NOT_FOUND = "not_found"
+    ALREADY_EXISTS = "already_exists"
+    FAILED_PRECONDITION = "failed_precondition"
+    RESOURCE_EXHAUSTED = "resource_exhausted"
+    ABORTED = "aborted"
+
+
+class CouponServiceError(Exception):
+    """A failure the caller can act on, with its documented code and message."""
+
+    kind: ErrorKind = ErrorKind.FAILED_PRECONDITION
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.metadata = dict(metadata or {})
+        self.field = field
+
+    @property
+    def reason(self) -> str:
+        """The UPPER_SNAKE_CASE reason used in google.rpc.ErrorInfo."""
+        return self.code.name
+
+
+class InvalidRequest(CouponServiceError):
+    kind = ErrorKind.INVALID_ARGUMENT
+
+
+class NotFound(CouponServiceError):
+    kind = ErrorKind.NOT_FOUND
+
+
+class AlreadyExists(CouponServiceError):
+    kind = ErrorKind.ALREADY_EXISTS
+
+
+class Expired(CouponServiceError):
+    kind = ErrorKind.FAILED_PRECONDITION
+
+
+class AlreadyHasCoupon(CouponServiceError):
+    kind = ErrorKind.ALREADY_EXISTS
+
+
+class NothingIssued(CouponServiceError):
+    """No coupon could be issued; `kind` follows the reason."""
+
+    def __init__(self, code: ErrorCode, message: str, *, kind: ErrorKind, **kwargs: object) -> None:
+        super().__init__(code, message, **kwargs)  # type: ignore[arg-type]
+        self.kind = kind
+
+
+class RequestIdReused(CouponServiceError):
+    kind = ErrorKind.FAILED_PRECONDITION
+
+
+CUSTOMER_NOT_FOUND_MESSAGE = (
+    "The customer could not be found. Please check mobile, email, external id passed"
+)
+SERIES_INVALID_MESSAGE = "Coupon Series ID is invalid"
+INVALID_COUNT_MESSAGE = "Invalid coupon count. Minimum 1 and Maximum 500."
+EXPIRED_MESSAGE = "Coupon has expired"
+ALREADY_HAS_COUPON_MESSAGE = "Coupon processing failed: user already has a coupon"
+
+
+def customer_not_found() -> NotFound:
+    return NotFound(ErrorCode.CUSTOMER_NOT_FOUND, CUSTOMER_NOT_FOUND_MESSAGE, field="customer")
+
+
+def series_not_found(series_id: int) -> NotFound:
+    return NotFound(
+        ErrorCode.SERIES_INVALID, SERIES_INVALID_MESSAGE, metadata={"seriesId": str(series_id)}
+    )
+
+
+def mandatory(field: str, message: str | None = None) -> InvalidRequest:
+    return InvalidRequest(
+        ErrorCode.MANDATORY_FIELD, message or f"{field} is mandatory to set", field=field
+    )
+
+
+def invalid_input(field: str, message: str) -> InvalidRequest:
+    return InvalidRequest(ErrorCode.INVALID_INPUT, message, field=field)

@@ -1,0 +1,148 @@
+"""The coupon domain: organisations' customers, coupon series and issued coupons."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+
+class DiscountType(enum.Enum):
+    ABS = "ABS"
+    PERC = "PERC"
+
+
+class CodeSource(enum.Enum):
+    GENERATED = "GENERATED"
+    UPLOADED = "UPLOADED"
+    GENERIC = "GENERIC"
+
+
+class CouponValidity(enum.Enum):
+    SERIES_EXPIRY = "SERIES_EXPIRY"
+    FIXED_DATE = "FIXED_DATE"
+    DAYS_AFTER_ISSUE = "DAYS_AFTER_ISSUE"
+
+
+class IdentifierType(enum.Enum):
+    """How a request names a customer; values are the documented JSON names."""
+
+    ID = "id"
+    MOBILE = "mobile"
+    EMAIL = "email"
+    EXTERNAL_ID = "externalId"
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerRef:
+    """Names one customer by exactly one identifier."""
+
+    type: IdentifierType
+    value: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Customer:
+    id: int
+    first_name: str
+    last_name: str
+    mobile: str | None
+    email: str | None
+    external_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class IssuanceMetadata:
+    """Who issued a coupon and why; stored with each coupon for audit."""
+
+    source_type: str = ""
+    source_id: str = ""
+    source_activity: str = ""
+    notes: str = ""
+    reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class SeriesPolicy:
+    """What a series offers and how it issues; everything a creator chooses."""
+
+    description: str = ""
+    discount_code: str = ""
+    info: str = ""
+    discount_type: DiscountType = DiscountType.ABS
+    discount_value: int = 0
+    discount_upto: int = 0
+    discount_on: str = "BILL"
+    code_source: CodeSource = CodeSource.GENERATED
+    random_code_length: int = 10
+    alpha_numeric: bool = False
+    code_prefix: str = ""
+    code_suffix: str = ""
+    generic_code: str = ""
+    valid_till: datetime | None = None
+    coupon_validity: CouponValidity = CouponValidity.SERIES_EXPIRY
+    fixed_expiry_date: datetime | None = None
+    valid_days_after_issue: int = 0
+    max_create: int | None = None
+    multiple_per_user_allowed: bool = False
+    max_vouchers_per_user: int | None = None
+    do_not_resend_existing_voucher: bool = False
+    externally_managed: bool = False
+    redemption_valid_after_days: int = 0
+    custom_properties: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    """A coupon series with its policy and the counters the store keeps."""
+
+    id: int
+    policy: SeriesPolicy
+    num_issued: int = 0
+    num_uploaded: int = 0
+    latest_issued_at: datetime | None = None
+    created_at: datetime | None = None
+
+    @property
+    def num_uploaded_non_issued(self) -> int:
+        if self.policy.code_source is not CodeSource.UPLOADED:
+            return 0
+        return max(self.num_uploaded - self.num_issued, 0)
+
+    def coupon_valid_till(self, issued_at: datetime) -> datetime | None:
+        """When a coupon issued at `issued_at` stops being valid."""
+        policy = self.policy
+        if policy.coupon_validity is CouponValidity.FIXED_DATE:
+            return policy.fixed_expiry_date
+        if policy.coupon_validity is CouponValidity.DAYS_AFTER_ISSUE:
+            ends = issued_at + timedelta(days=policy.valid_days_after_issue)
+            return min(ends, policy.valid_till) if policy.valid_till else ends
+        return policy.valid_till
+
+
+@dataclasses.dataclass(frozen=True)
+class IssuedCoupon:
+    id: int
+    code: str
+    series_id: int
+    issued_at: datetime
+    valid_till: datetime | None
+    redemption_count: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Coupon:
+    """An issued coupon with its audit trail."""
+
+    id: int
+    code: str
+    series_id: int
+    customer_id: int
+    issued_at: datetime
+    valid_till: datetime | None
+    redemption_count: int
+    metadata: IssuanceMetadata
+    request_id: str | None

@@ -1,0 +1,81 @@
+"""The grpc.aio server: coupon.v1 services, server reflection and the standard health service."""
+
+from __future__ import annotations
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from coupon.v1 import (
+    coupon_service_pb2,
+    coupon_service_pb2_grpc,
+    customer_service_pb2,
+    customer_service_pb2_grpc,
+    series_service_pb2,
+    series_service_pb2_grpc,
+)
+
+from ...service.unit_of_work import UnitOfWork
+from .servicers import CouponServicer, CustomerServicer, OrgResolver, SeriesServicer
+
+SERVICE_NAMES = (
+    coupon_service_pb2.DESCRIPTOR.services_by_name["CouponService"].full_name,
+    series_service_pb2.DESCRIPTOR.services_by_name["SeriesService"].full_name,
+    customer_service_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name,
+)
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+class GrpcServer:
+    """A started server and its health service, stopped gracefully by `stop`."""
+
+    def __init__(
+        self, server: grpc.aio.Server, health_servicer: health.aio.HealthServicer, port: int
+    ):
+        self.server = server
+        self.health = health_servicer
+        self.port = port
+
+    async def stop(self, grace_seconds: float) -> None:
+        """Reports NOT_SERVING, refuses new calls, and lets calls in flight finish."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace_seconds)
+
+
+async def start_grpc_server(
+    uow: UnitOfWork,
+    resolve_org: OrgResolver,
+    address: str,
+    interceptors: list[grpc.aio.ServerInterceptor] | None = None,
+) -> GrpcServer:
+    server = grpc.aio.server(
+        interceptors=interceptors or [],
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    coupon_service_pb2_grpc.add_CouponServiceServicer_to_server(
+        CouponServicer(uow, resolve_org), server
+    )
+    series_service_pb2_grpc.add_SeriesServiceServicer_to_server(
+        SeriesServicer(uow, resolve_org), server
+    )
+    customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(
+        CustomerServicer(uow, resolve_org), server
+    )
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (
+            *SERVICE_NAMES,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+    port = server.add_insecure_port(address)
+    await server.start()
+    for name in ("", *SERVICE_NAMES):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return GrpcServer(server, health_servicer, port)

@@ -1,0 +1,196 @@
+"""gRPC servicers: translate, call the use case, translate back. No rules live here."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+from grpc_status import rpc_status
+
+from coupon.v1 import (
+    coupon_service_pb2,
+    coupon_service_pb2_grpc,
+    customer_service_pb2,
+    customer_service_pb2_grpc,
+    series_service_pb2,
+    series_service_pb2_grpc,
+)
+
+from ...domain.errors import CouponServiceError, series_not_found
+from ...domain.model import CustomerRef
+from ...domain.validation import check_customer
+from ...service import customers, issuing, series
+from ...service.unit_of_work import UnitOfWork
+from .. import converters
+from .errors import status_for
+
+logger = logging.getLogger(__name__)
+_Request = TypeVar("_Request")
+_Response = TypeVar("_Response")
+OrgResolver = Callable[[grpc.aio.ServicerContext], Awaitable[int]]
+_Handler = Callable[[Any, _Request, grpc.aio.ServicerContext, int], Awaitable[_Response]]
+
+
+def _rpc(
+    handler: _Handler[_Request, _Response],
+) -> Callable[[Any, _Request, grpc.aio.ServicerContext], Awaitable[_Response]]:
+    """Resolves the caller's organisation and turns domain errors into rich statuses."""
+
+    @functools.wraps(handler)
+    async def wrapper(self: Any, request: _Request, context: grpc.aio.ServicerContext) -> _Response:
+        org_id = await self.resolve_org(context)
+        try:
+            return await handler(self, request, context, org_id)
+        except CouponServiceError as error:
+            await context.abort_with_status(rpc_status.to_status(status_for(error)))
+            raise  # abort_with_status raises; this line is never reached.
+
+    return wrapper
+
+
+class _Servicer:
+    def __init__(self, uow: UnitOfWork, resolve_org: OrgResolver) -> None:
+        self.uow = uow
+        self.resolve_org = resolve_org
+
+
+class CouponServicer(_Servicer, coupon_service_pb2_grpc.CouponServiceServicer):
+    @_rpc
+    async def IssueMultiple(
+        self,
+        request: coupon_service_pb2.IssueMultipleRequest,
+        context: grpc.aio.ServicerContext,
+        org_id: int,
+    ) -> coupon_service_pb2.IssueMultipleResponse:
+        result = await issuing.issue_multiple(self.uow, org_id, converters.issue_request(request))
+        return converters.issue_multiple_response(result)
+
+    @_rpc
+    async def BulkIssue(
+        self,
+        request: coupon_service_pb2.BulkIssueRequest,
+        context: grpc.aio.ServicerContext,
+        org_id: int,
+    ) -> coupon_service_pb2.BulkIssueResponse:
+        result = await issuing.bulk_issue(self.uow, org_id, converters.bulk_issue_request(request))
+        return converters.bulk_issue_response(result)
+
+
+class SeriesServicer(_Servicer, series_service_pb2_grpc.SeriesServiceServicer):
+    @_rpc
+    async def CreateSeries(
+        self,
+        request: series_service_pb2.CreateSeriesRequest,
+        context: grpc.aio.ServicerContext,
+        org_id: int,
+    ) -> series_service_pb2.Series:
+        created = await series.create_series(
+            self.uow,
+            org_id,
+            request.series.id or None,
+            converters.series_policy(request.series),
+        )
+        return converters.series_message(created)
+
+    @_rpc
+    async def GetSeries(
+        self,
+        request: series_service_pb2.GetSeriesRequest,
+        context: grpc.aio.ServicerContext,
+        org_id: int,
+    ) -> series_service_pb2.Series:
+        found = await series.get_series(self.uow, org_id, request.series_id)
+        return converters.series_message(found)
+
+    @_rpc
+    async def ListSeries(
+        self,
+        request: series_service_pb2.ListSeriesRequest,
+        context: grpc.aio.ServicerContext,
+        org_id: int,
+    ) -> series_service_pb2.ListSeriesResponse:
+        page = await series.list_series(self.uow, org_id, request.page_size, request.page_token)
+        return series_service_pb2.ListSeriesResponse(
+            series=[converters.series_message(item) for item in page.items],
+            next_page_token=page.next_page_token,
+        )
+
+    @_rpc
+    async def UploadCodes(
+        self,
+        request: series_service_pb2.UploadCodesRequest,
+        context: grpc.aio.ServicerContext,
+        org_id: int,
+    ) -> series_service_pb2.UploadCodesResponse:
+        if request.series_id <= 0:
+            raise series_not_found(request.series_id)
+        result = await series.upload_codes(self.uow, org_id, request.series_id, list(request.codes))
+        return series_service_pb2.UploadCodesResponse(
+            uploaded_count=result.uploaded_count,
+            duplicate_codes=result.duplicate_codes,
+            num_uploaded_total=result.series.num_uploaded,
+            num_uploaded_non_issued=result.series.num_uploaded_non_issued,
+        )
+
+
+class CustomerServicer(_Servicer, customer_service_pb2_grpc.CustomerServiceServicer):
+    @_rpc
+    async def CreateCustomer(
+        self,
+        request: customer_service_pb2.CreateCustomerRequest,
+        context: grpc.aio.ServicerContext,
+        org_id: int,
+    ) -> customer_service_pb2.Customer:
+        created = await customers.create_customer(
+            self.uow, org_id, converters.new_customer(request.customer)
+        )
+        return converters.customer_message(created)
+
+    @_rpc
+    async def UpdateCustomer(
+        self,
+        request: customer_service_pb2.UpdateCustomerRequest,
+        context: grpc.aio.ServicerContext,
+        org_id: int,
+    ) -> customer_service_pb2.Customer:
+        updated = await customers.update_customer(
+            self.uow, org_id, request.customer_id, converters.customer_changes(request)
+        )
+        return converters.customer_message(updated)
+
+    @_rpc
+    async def GetCustomer(
+        self,
+        request: customer_service_pb2.GetCustomerRequest,
+        context: grpc.aio.ServicerContext,
+        org_id: int,
+    ) -> customer_service_pb2.Customer:
+        found = await customers.get_customer(self.uow, org_id, _required_ref(request.customer))
+        return converters.customer_message(found)
+
+    @_rpc
+    async def ListCustomerCoupons(
+        self,
+        request: customer_service_pb2.ListCustomerCouponsRequest,
+        context: grpc.aio.ServicerContext,
+        org_id: int,
+    ) -> customer_service_pb2.ListCustomerCouponsResponse:
+        page = await customers.list_customer_coupons(
+            self.uow,
+            org_id,
+            _required_ref(request.customer),
+            request.series_id or None,
+            request.page_size,
+            request.page_token,
+        )
+        return customer_service_pb2.ListCustomerCouponsResponse(
+            coupons=[converters.coupon_message(item) for item in page.items],
+            next_page_token=page.next_page_token,
+        )
+
+
+def _required_ref(message: Any) -> CustomerRef:
+    return check_customer(converters.customer_ref(message))

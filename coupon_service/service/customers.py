@@ -1,0 +1,113 @@
+"""Use cases for customers: create, update, look up, and list the coupons they hold."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime
+
+from ..domain.errors import AlreadyExists, ErrorCode, customer_not_found, invalid_input
+from ..domain.model import Coupon, Customer, CustomerRef, IdentifierType
+from .issuing import utcnow
+from .paging import Page, page_after, page_size_or_default, read_page_token
+from .unit_of_work import IdentifierTaken, UnitOfWork
+
+_MOBILE = re.compile(r"^\+?[0-9]{6,20}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
+_EXTERNAL_ID = re.compile(r"^\S{1,64}$")
+_MAX_NAME = 100
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerChanges:
+    """Fields to change; None leaves a field as it is, "" removes an identifier."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    mobile: str | None = None
+    email: str | None = None
+    external_id: str | None = None
+
+
+def check_customer(customer: Customer) -> None:
+    if len(customer.first_name) > _MAX_NAME or len(customer.last_name) > _MAX_NAME:
+        raise invalid_input("firstName", f"names take at most {_MAX_NAME} characters")
+    if not (customer.mobile or customer.email or customer.external_id):
+        raise invalid_input("customer", "a customer needs a mobile, an email or an externalId")
+    checks = (
+        ("mobile", customer.mobile, _MOBILE),
+        ("email", customer.email, _EMAIL),
+        ("externalId", customer.external_id, _EXTERNAL_ID),
+    )
+    for field, value, pattern in checks:
+        if value and not pattern.match(value):
+            raise invalid_input(field, f"{field} is not valid")
+
+
+async def create_customer(
+    uow: UnitOfWork, org_id: int, customer: Customer, *, now: datetime | None = None
+) -> Customer:
+    if customer.id < 0:
+        raise invalid_input("id", "a customer id must be positive")
+    stamp = now or utcnow()
+    customer = dataclasses.replace(customer, created_at=stamp, updated_at=stamp)
+    check_customer(customer)
+    try:
+        async with uow.transaction() as tx:
+            return await tx.customers.add(org_id, customer)
+    except IdentifierTaken as taken:
+        raise _taken(taken) from None
+
+
+async def update_customer(
+    uow: UnitOfWork, org_id: int, customer_id: int, changes: CustomerChanges
+) -> Customer:
+    try:
+        async with uow.transaction() as tx:
+            found = await tx.customers.find(
+                org_id, CustomerRef(IdentifierType.ID, str(customer_id))
+            )
+            if found is None:
+                raise customer_not_found()
+            values = {k: v for k, v in dataclasses.asdict(changes).items() if v is not None}
+            for identifier in ("mobile", "email", "external_id"):
+                if values.get(identifier) == "":
+                    values[identifier] = None
+            updated = dataclasses.replace(found, **values, updated_at=utcnow())
+            check_customer(updated)
+            return await tx.customers.update(org_id, updated)
+    except IdentifierTaken as taken:
+        raise _taken(taken) from None
+
+
+async def get_customer(uow: UnitOfWork, org_id: int, ref: CustomerRef) -> Customer:
+    async with uow.transaction() as tx:
+        customer = await tx.customers.find(org_id, ref)
+    if customer is None:
+        raise customer_not_found()
+    return customer
+
+
+async def list_customer_coupons(
+    uow: UnitOfWork,
+    org_id: int,
+    ref: CustomerRef,
+    series_id: int | None,
+    page_size: int,
+    page_token: str,
+) -> Page[Coupon]:
+    after_id, limit = read_page_token(page_token), page_size_or_default(page_size)
+    async with uow.transaction() as tx:
+        customer = await tx.customers.find(org_id, ref)
+        if customer is None:
+            raise customer_not_found()
+        found = await tx.coupons.of_customer(customer.id, series_id, after_id, limit + 1)
+    return page_after(found, limit, key=lambda coupon: coupon.id)
+
+
+def _taken(taken: IdentifierTaken) -> AlreadyExists:
+    return AlreadyExists(
+        ErrorCode.INVALID_INPUT,
+        f"another customer of the organisation already has this {taken.field}",
+        field=taken.field,
+    )

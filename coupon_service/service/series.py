@@ -1,0 +1,109 @@
+"""Use cases for coupon series: create, read, list, and upload codes to a pool."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..domain.codes import UPLOADED_CODE_PATTERN, check_capacity
+from ..domain.errors import AlreadyExists, ErrorCode, invalid_input, series_not_found
+from ..domain.model import CodeSource, CouponValidity, Series, SeriesPolicy
+from .paging import Page, page_after, page_size_or_default, read_page_token
+from .unit_of_work import IdentifierTaken, UnitOfWork
+
+MAX_CODES_PER_UPLOAD = 10_000
+_MAX_AFFIX = 16
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadResult:
+    uploaded_count: int
+    duplicate_codes: list[str]
+    series: Series
+
+
+def check_policy(policy: SeriesPolicy) -> None:
+    """Refuses a policy that could never issue what it promises."""
+    if policy.discount_value < 0 or policy.discount_upto < 0:
+        raise invalid_input("discountValue", "discountValue and discountUpto must not be negative")
+    if policy.max_create is not None and policy.max_create < 0:
+        raise invalid_input("maxCreate", "maxCreate must not be negative")
+    if policy.max_vouchers_per_user is not None and policy.max_vouchers_per_user < 1:
+        raise invalid_input("maxVouchersPerUser", "maxVouchersPerUser must be at least 1")
+    if len(policy.code_prefix) > _MAX_AFFIX or len(policy.code_suffix) > _MAX_AFFIX:
+        raise invalid_input("codePrefix", f"codePrefix and codeSuffix take at most {_MAX_AFFIX}")
+    if policy.code_source is CodeSource.GENERATED:
+        check_capacity(policy.random_code_length, policy.alpha_numeric, policy.max_create)
+    if policy.code_source is CodeSource.GENERIC and not UPLOADED_CODE_PATTERN.match(
+        policy.generic_code
+    ):
+        raise invalid_input(
+            "genericCode",
+            "a GENERIC series needs a genericCode of 1 to 64 letters, digits, '-' or '_'",
+        )
+    if policy.coupon_validity is CouponValidity.FIXED_DATE and policy.fixed_expiry_date is None:
+        raise invalid_input("fixedExpiryDate", "a FIXED_DATE validity needs fixedExpiryDate")
+    if (
+        policy.coupon_validity is CouponValidity.DAYS_AFTER_ISSUE
+        and policy.valid_days_after_issue < 1
+    ):
+        raise invalid_input("validDaysAfterIssue", "validDaysAfterIssue must be at least 1")
+
+
+async def create_series(
+    uow: UnitOfWork, org_id: int, series_id: int | None, policy: SeriesPolicy
+) -> Series:
+    if series_id is not None and series_id <= 0:
+        raise invalid_input("id", "a series id must be positive")
+    check_policy(policy)
+    try:
+        async with uow.transaction() as tx:
+            return await tx.series.add(org_id, series_id, policy)
+    except IdentifierTaken as taken:
+        raise AlreadyExists(
+            ErrorCode.INVALID_INPUT,
+            f"a series with this {taken.field} already exists",
+            field=taken.field,
+        ) from None
+
+
+async def get_series(uow: UnitOfWork, org_id: int, series_id: int) -> Series:
+    async with uow.transaction() as tx:
+        series = await tx.series.get(org_id, series_id)
+    if series is None:
+        raise series_not_found(series_id)
+    return series
+
+
+async def list_series(
+    uow: UnitOfWork, org_id: int, page_size: int, page_token: str
+) -> Page[Series]:
+    after_id, limit = read_page_token(page_token), page_size_or_default(page_size)
+    async with uow.transaction() as tx:
+        found = await tx.series.list(org_id, after_id, limit + 1)
+    return page_after(found, limit, key=lambda series: series.id)
+
+
+async def upload_codes(
+    uow: UnitOfWork, org_id: int, series_id: int, codes: list[str]
+) -> UploadResult:
+    """Adds codes to an UPLOADED series' pool, skipping any the organisation already has."""
+    if not 1 <= len(codes) <= MAX_CODES_PER_UPLOAD:
+        raise invalid_input("codes", f"upload 1 to {MAX_CODES_PER_UPLOAD} codes per call")
+    bad = next((code for code in codes if not UPLOADED_CODE_PATTERN.match(code)), None)
+    if bad is not None:
+        raise invalid_input("codes", f"code {bad[:70]!r} is not 1 to 64 letters, digits, - or _")
+    unique = list(dict.fromkeys(codes))
+    async with uow.transaction() as tx:
+        locked = await tx.series.lock(org_id, [series_id])
+        series = locked.get(series_id)
+        if series is None:
+            raise series_not_found(series_id)
+        if series.policy.code_source is not CodeSource.UPLOADED:
+            raise invalid_input("seriesId", "codes can only be uploaded to an UPLOADED series")
+        added = await tx.coupons.upload(org_id, series_id, unique)
+        series = await tx.series.record_uploaded(series_id, len(added))
+    added_set = set(added)
+    seen: set[str] = set()
+    repeated = [code for code in codes if code in seen or seen.add(code)]  # type: ignore[func-returns-value]
+    duplicates = [code for code in unique if code not in added_set]
+    return UploadResult(len(added), list(dict.fromkeys(duplicates + repeated)), series)

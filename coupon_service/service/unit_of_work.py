@@ -1,0 +1,104 @@
+"""The doors the use cases have to storage: one transaction at a time, with its repositories."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from ..domain.model import (
+    Coupon,
+    Customer,
+    CustomerRef,
+    IssuanceMetadata,
+    IssuedCoupon,
+    Series,
+    SeriesPolicy,
+)
+
+
+class IdentifierTaken(Exception):
+    """A create or update would give two customers, series or codes the same key."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+class RequestIdTaken(Exception):
+    """Another transaction stored the same idempotency key first."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredRequest:
+    fingerprint: str
+    outcome: str
+
+
+@dataclasses.dataclass(frozen=True)
+class NewCoupons:
+    """Coupons to write for one customer from one series."""
+
+    series: Series
+    customer_id: int
+    issued_at: datetime
+    valid_till: datetime | None
+    metadata: IssuanceMetadata
+    request_id: str | None
+
+
+class OrgRepository(Protocol):
+    async def find(self, name: str) -> int | None: ...
+    async def find_or_add(self, name: str) -> int: ...
+
+
+class CustomerRepository(Protocol):
+    async def find(self, org_id: int, ref: CustomerRef) -> Customer | None: ...
+    async def add(self, org_id: int, customer: Customer) -> Customer: ...
+    async def update(self, org_id: int, customer: Customer) -> Customer: ...
+
+
+class SeriesRepository(Protocol):
+    async def lock(self, org_id: int, series_ids: Sequence[int]) -> dict[int, Series]: ...
+    async def get(self, org_id: int, series_id: int) -> Series | None: ...
+    async def list(self, org_id: int, after_id: int, limit: int) -> list[Series]: ...
+    async def add(self, org_id: int, series_id: int | None, policy: SeriesPolicy) -> Series: ...
+    async def record_issued(self, series_id: int, count: int, at: datetime) -> None: ...
+    async def record_uploaded(self, series_id: int, count: int) -> Series: ...
+
+
+class CouponRepository(Protocol):
+    async def held_by(
+        self, series_id: int, customer_id: int
+    ) -> tuple[int, IssuedCoupon | None]: ...
+    async def claim_uploaded(self, new: NewCoupons, count: int) -> list[IssuedCoupon]: ...
+    async def insert(
+        self, org_id: int, new: NewCoupons, codes: Sequence[str], shared: bool
+    ) -> list[IssuedCoupon] | None: ...
+    async def taken_codes(self, org_id: int, codes: Sequence[str]) -> set[str]: ...
+    async def upload(self, org_id: int, series_id: int, codes: Sequence[str]) -> list[str]: ...
+    async def by_ids(self, coupon_ids: Sequence[int]) -> list[IssuedCoupon]: ...
+    async def of_customer(
+        self, customer_id: int, series_id: int | None, after_id: int, limit: int
+    ) -> list[Coupon]: ...
+
+
+class RequestRepository(Protocol):
+    async def get(self, org_id: int, request_id: str) -> StoredRequest | None: ...
+    async def add(self, org_id: int, request_id: str, stored: StoredRequest) -> None: ...
+
+
+class Transaction(Protocol):
+    orgs: OrgRepository
+    customers: CustomerRepository
+    series: SeriesRepository
+    coupons: CouponRepository
+    requests: RequestRepository
+
+
+class UnitOfWork(Protocol):
+    """Opens transactions; a transaction commits when its block ends and rolls back on error."""
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
