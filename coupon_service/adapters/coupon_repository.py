@@ -36,7 +36,7 @@ _BY_IDS = (
 # transaction is claiming instead of queueing behind it; SQLite renders neither clause.
 _FREE_POOL_ROWS = (
     select(coupons.c.id)
-    .where(coupons.c.series_id == bindparam("series_id"), coupons.c.customer_id.is_(None))
+    .where(coupons.c.series_id == bindparam("pool_series_id"), coupons.c.customer_id.is_(None))
     .order_by(coupons.c.id)
     .limit(bindparam("count"))
     .with_for_update(skip_locked=True)
@@ -46,15 +46,15 @@ _CLAIM = (
     update(coupons)
     .where(coupons.c.id.in_(_FREE_POOL_ROWS))
     .values(
-        customer_id=bindparam("customer_id"),
-        issued_at=bindparam("issued_at"),
-        valid_till=bindparam("valid_till"),
-        source_type=bindparam("source_type"),
-        source_id=bindparam("source_id"),
-        source_activity=bindparam("source_activity"),
-        notes=bindparam("notes"),
-        reason=bindparam("reason"),
-        request_id=bindparam("request_id"),
+        customer_id=bindparam("new_customer_id"),
+        issued_at=bindparam("new_issued_at"),
+        valid_till=bindparam("new_valid_till"),
+        source_type=bindparam("new_source_type"),
+        source_id=bindparam("new_source_id"),
+        source_activity=bindparam("new_source_activity"),
+        notes=bindparam("new_notes"),
+        reason=bindparam("new_reason"),
+        request_id=bindparam("new_request_id"),
     )
     .returning(*_ISSUED_COLUMNS)
 )
@@ -93,7 +93,8 @@ class SqlCouponRepository:
         return held, (await self.by_ids([first_id]))[0]
 
     async def claim_uploaded(self, new: NewCoupons, count: int) -> list[IssuedCoupon]:
-        params = _new_values(new) | {"series_id": new.series.id, "count": count}
+        params = {f"new_{name}": value for name, value in _new_values(new).items()}
+        params |= {"pool_series_id": new.series.id, "count": count}
         result = await self._connection.execute(_CLAIM, params)
         return sorted((issued_from_row(row) for row in result), key=lambda coupon: coupon.id)
 
