@@ -16,9 +16,7 @@ from coupon_service.adapters.migrate import migrate
 from coupon_service.adapters.unit_of_work import SqlUnitOfWork
 from coupon_service.service.orgs import ensure_org
 
-PG_ADMIN_URL = os.environ.get(
-    "COUPON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_URL = os.environ.get("COUPON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 async def _create_database(admin_url: str, name: str) -> None:
