@@ -47,6 +47,13 @@ def _rpc(
         except CouponServiceError as error:
             await context.abort_with_status(rpc_status.to_status(status_for(error)))
             raise  # abort_with_status raises; this line is never reached.
+        except grpc.aio.AbortError:
+            raise
+        except Exception:
+            # A bug, not the caller's fault: log it whole, tell the caller nothing internal.
+            logger.exception("%s failed", handler.__name__)
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+            raise
 
     return wrapper
 
