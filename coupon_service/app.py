@@ -7,15 +7,18 @@ import dataclasses
 import logging
 import signal
 
-import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
 
 from .adapters.database import create_engine
+from .adapters.jwt_tokens import JwtVerifier
 from .adapters.migrate import migrate
 from .adapters.unit_of_work import SqlUnitOfWork
 from .config import Settings
+from .entrypoints.grpc.auth import AuthInterceptor, caller_org
 from .entrypoints.grpc.server import GrpcServer, start_grpc_server
-from .service.orgs import ensure_org
+from .entrypoints.rest import RestServer, create_app, start_rest_server
+from .service.auth import Authenticator
 
 logger = logging.getLogger("coupon_service")
 
@@ -28,19 +31,28 @@ class RunningService:
     engine: AsyncEngine
     uow: SqlUnitOfWork
     grpc: GrpcServer
-    org_id: int
+    rest: RestServer
 
     @property
     def grpc_port(self) -> int:
         return self.grpc.port
 
+    @property
+    def http_port(self) -> int:
+        return self.rest.port
+
     async def stop(self, grace_seconds: float | None = None) -> None:
         grace = self.settings.grace_seconds if grace_seconds is None else grace_seconds
-        await self.grpc.stop(grace)
+        await asyncio.gather(self.rest.stop(grace), self.grpc.stop(grace))
         await self.engine.dispose()
 
 
 async def start(settings: Settings) -> RunningService:
+    """Migrates, loads the demo data if asked, and opens both front doors.
+
+    Raises ValueError for an unusable token configuration and OSError for a busy port.
+    """
+    tokens = JwtVerifier.from_settings(settings)
     engine = create_engine(settings.db_url)
     await migrate(engine)
     uow = SqlUnitOfWork(engine)
@@ -48,18 +60,31 @@ async def start(settings: Settings) -> RunningService:
         from .demo import load_demo_data
 
         await load_demo_data(uow)
-    org_id = await ensure_org(uow, settings.default_org)
+    authenticator = Authenticator(uow, tokens)
 
-    async def resolve_org(_context: grpc.aio.ServicerContext) -> int:
-        return org_id
+    async def rest_caller_org(request: Request, operation: str) -> int:
+        """The REST twin of the gRPC interceptor: the same check, the same scopes."""
+        values = request.headers.getlist("authorization")
+        return (await authenticator.authorize_headers(values, operation)).org_id
 
     address = f"{settings.host}:{settings.grpc_port}"
-    grpc_server = await start_grpc_server(uow, resolve_org, address)
+    grpc_server = await start_grpc_server(
+        uow, caller_org, address, interceptors=[AuthInterceptor(authenticator)]
+    )
     if grpc_server.port == 0:
         await grpc_server.stop(0)
         await engine.dispose()
         raise OSError(f"could not listen for gRPC on {address}")
-    return RunningService(settings, engine, uow, grpc_server, org_id)
+    try:
+        rest_server = await start_rest_server(
+            create_app(uow, rest_caller_org), settings.host, settings.http_port
+        )
+    except OSError as error:
+        await grpc_server.stop(0)
+        await engine.dispose()
+        address = f"{settings.host}:{settings.http_port}"
+        raise OSError(f"could not listen for HTTP on {address}: {error.strerror}") from error
+    return RunningService(settings, engine, uow, grpc_server, rest_server)
 
 
 async def serve(settings: Settings) -> None:
@@ -71,6 +96,7 @@ async def serve(settings: Settings) -> None:
         service.grpc_port,
         service.engine.url.render_as_string(hide_password=True),
     )
+    logger.info("serving REST on http://%s:%d", settings.host, service.http_port)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

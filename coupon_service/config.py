@@ -19,10 +19,14 @@ class Settings:
     host: str = "127.0.0.1"
     grpc_port: int = 50051
     http_port: int = 8080
-    # Until callers authenticate, every call acts for this organisation.
-    default_org: str = "demo"
     demo: bool = False
     grace_seconds: float = 10.0
+    # Bearer tokens: accepted only when a JWKS (RS256/ES256) or an HS256 secret is configured.
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwt_jwks: str = ""  # A JWKS file path or an https:// URL.
+    jwt_hs256_secret: str = dataclasses.field(default="", repr=False)
+    jwt_org_claim: str = "org"
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -30,4 +34,9 @@ class Settings:
             db_url=os.environ.get("COUPON_DB_URL") or DEFAULT_DB_URL,
             grpc_port=_port("COUPON_GRPC_PORT", 50051),
             http_port=_port("COUPON_HTTP_PORT", 8080),
+            jwt_issuer=os.environ.get("COUPON_JWT_ISSUER", ""),
+            jwt_audience=os.environ.get("COUPON_JWT_AUDIENCE", ""),
+            jwt_jwks=os.environ.get("COUPON_JWT_JWKS", ""),
+            jwt_hs256_secret=os.environ.get("COUPON_JWT_HS256_SECRET", ""),
+            jwt_org_claim=os.environ.get("COUPON_JWT_ORG_CLAIM") or "org",
         )

@@ -6,15 +6,15 @@ import dataclasses
 import logging
 from datetime import UTC, datetime
 
-from .domain.errors import NotFound
+from .domain.credentials import Scope
+from .domain.errors import AlreadyExists, NotFound
 from .domain.model import (
     CodeSource,
     Customer,
-    CustomerRef,
-    IdentifierType,
     SeriesPolicy,
 )
-from .service.customers import create_customer
+from .service.auth import create_key
+from .service.customers import import_customers
 from .service.orgs import ensure_org
 from .service.series import create_series, get_series, upload_codes
 from .service.unit_of_work import UnitOfWork
@@ -22,6 +22,9 @@ from .service.unit_of_work import UnitOfWork
 logger = logging.getLogger(__name__)
 
 DEMO_ORG = "demo"
+# Published in the README so its grpcurl and curl examples work: never load it in production.
+DEMO_KEY_ID = "demo"
+DEMO_KEY_SECRET = "demo-secret"
 _FAR_2029 = datetime(2029, 5, 9, tzinfo=UTC)
 _EPOCH = datetime.fromtimestamp(0, UTC)
 _GENERATED = SeriesPolicy(code_source=CodeSource.GENERATED, random_code_length=10)
@@ -145,13 +148,22 @@ async def load_demo_data(uow: UnitOfWork) -> int:
         )
         for number, mobile in enumerate(LOAD_CUSTOMER_MOBILES, start=1)
     ]
-    for customer in customers:
-        ref = CustomerRef(IdentifierType.MOBILE, customer.mobile or "")
-        async with uow.transaction() as tx:
-            exists = await tx.customers.find(org_id, ref) is not None
-        if not exists:
-            await create_customer(uow, org_id, customer)
+    await import_customers(uow, org_id, customers)
+    await _ensure_demo_key(uow)
     logger.warning(
         "demo data loaded into org %r: for trying the service, not for production", DEMO_ORG
     )
     return org_id
+
+
+async def _ensure_demo_key(uow: UnitOfWork) -> None:
+    try:
+        await create_key(uow, DEMO_ORG, [Scope.MANAGE], key_id=DEMO_KEY_ID, secret=DEMO_KEY_SECRET)
+    except AlreadyExists:
+        pass  # Created by an earlier start, or revoked on purpose: left as it is.
+    logger.warning(
+        "DEMO CREDENTIALS: API key %r with the secret published in the README may manage org "
+        "%r. Anyone can use it: never start with --demo where real data lives",
+        DEMO_KEY_ID,
+        DEMO_ORG,
+    )

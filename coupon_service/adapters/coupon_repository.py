@@ -24,6 +24,7 @@ _ISSUED_COLUMNS = (
     coupons.c.redemption_count,
 )
 _HELD = select(func.count(), func.min(coupons.c.id)).where(
+    coupons.c.org_id == bindparam("org_id"),
     coupons.c.series_id == bindparam("series_id"),
     coupons.c.customer_id == bindparam("customer_id"),
 )
@@ -36,7 +37,11 @@ _BY_IDS = (
 # transaction is claiming instead of queueing behind it; SQLite renders neither clause.
 _FREE_POOL_ROWS = (
     select(coupons.c.id)
-    .where(coupons.c.series_id == bindparam("pool_series_id"), coupons.c.customer_id.is_(None))
+    .where(
+        coupons.c.org_id == bindparam("pool_org_id"),
+        coupons.c.series_id == bindparam("pool_series_id"),
+        coupons.c.customer_id.is_(None),
+    )
     .order_by(coupons.c.id)
     .limit(bindparam("count"))
     .with_for_update(skip_locked=True)
@@ -85,16 +90,18 @@ class SqlCouponRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def held_by(self, series_id: int, customer_id: int) -> tuple[int, IssuedCoupon | None]:
-        params = {"series_id": series_id, "customer_id": customer_id}
+    async def held_by(
+        self, org_id: int, series_id: int, customer_id: int
+    ) -> tuple[int, IssuedCoupon | None]:
+        params = {"org_id": org_id, "series_id": series_id, "customer_id": customer_id}
         held, first_id = (await self._connection.execute(_HELD, params)).one()
         if not held:
             return 0, None
         return held, (await self.by_ids([first_id]))[0]
 
-    async def claim_uploaded(self, new: NewCoupons, count: int) -> list[IssuedCoupon]:
+    async def claim_uploaded(self, org_id: int, new: NewCoupons, count: int) -> list[IssuedCoupon]:
         params = {f"new_{name}": value for name, value in _new_values(new).items()}
-        params |= {"pool_series_id": new.series.id, "count": count}
+        params |= {"pool_org_id": org_id, "pool_series_id": new.series.id, "count": count}
         result = await self._connection.execute(_CLAIM, params)
         return sorted((issued_from_row(row) for row in result), key=lambda coupon: coupon.id)
 
@@ -135,9 +142,13 @@ class SqlCouponRepository:
         return [issued_from_row(row) for row in result]
 
     async def of_customer(
-        self, customer_id: int, series_id: int | None, after_id: int, limit: int
+        self, org_id: int, customer_id: int, series_id: int | None, after_id: int, limit: int
     ) -> list[Coupon]:
-        query = select(coupons).where(coupons.c.customer_id == customer_id, coupons.c.id > after_id)
+        query = select(coupons).where(
+            coupons.c.org_id == org_id,
+            coupons.c.customer_id == customer_id,
+            coupons.c.id > after_id,
+        )
         if series_id:
             query = query.where(coupons.c.series_id == series_id)
         result = await self._connection.execute(query.order_by(coupons.c.id).limit(limit))

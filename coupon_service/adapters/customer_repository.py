@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import ScalarSelect, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +23,19 @@ _FIND = {
     )
     for kind, column in _COLUMN_OF.items()
 }
+
+
+# A new customer without a chosen id gets the org's highest id plus one; a concurrent create may
+# take the same one first, so it tries again.
+_ID_ATTEMPTS = 5
+
+
+def _next_id(org_id: int) -> ScalarSelect[int]:
+    return (
+        select(func.coalesce(func.max(customers.c.id), 0) + 1)
+        .where(customers.c.org_id == org_id)
+        .scalar_subquery()
+    )
 
 
 def _taken_field(error: IntegrityError) -> str:
@@ -49,16 +62,19 @@ class SqlCustomerRepository:
 
     async def add(self, org_id: int, customer: Customer) -> Customer:
         values = customer_values(customer) | {"org_id": org_id}
-        if customer.id:
-            values["id"] = customer.id
-        try:
-            async with self._connection.begin_nested():
-                result = await self._connection.execute(
-                    insert(customers).values(values).returning(customers)
-                )
-        except IntegrityError as error:
-            raise IdentifierTaken(_taken_field(error)) from None
-        return customer_from_row(result.one())
+        for _ in range(_ID_ATTEMPTS):
+            values["id"] = customer.id or _next_id(org_id)
+            try:
+                async with self._connection.begin_nested():
+                    result = await self._connection.execute(
+                        insert(customers).values(values).returning(customers)
+                    )
+                return customer_from_row(result.one())
+            except IntegrityError as error:
+                field = _taken_field(error)
+                if customer.id or field != "id":
+                    raise IdentifierTaken(field) from None
+        raise IdentifierTaken("id")  # Concurrent creates kept taking the next free id.
 
     async def update(self, org_id: int, customer: Customer) -> Customer:
         values = customer_values(customer)

@@ -29,14 +29,16 @@ def create_engine(raw_url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
+        url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
     )
 
 
 def _sqlite_engine(url: URL) -> AsyncEngine:
     # One connection: SQLite takes one writer at a time anyway, and queueing writers in the
     # pool was measured far faster at the tail than letting them fight for the file lock.
-    engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=30)
+    engine = create_async_engine(
+        url, pool_size=1, max_overflow=0, pool_timeout=30, hide_parameters=True
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

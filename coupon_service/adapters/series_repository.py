@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import ScalarSelect, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,9 +32,22 @@ _LIST = (
     .order_by(series.c.id)
     .limit(bindparam("limit"))
 )
+# A new series without a chosen id gets the org's highest id plus one; a concurrent create may
+# take the same one first, so it tries again.
+_ID_ATTEMPTS = 5
+
+
+def _next_id(org_id: int) -> ScalarSelect[int]:
+    return (
+        select(func.coalesce(func.max(series.c.id), 0) + 1)
+        .where(series.c.org_id == org_id)
+        .scalar_subquery()
+    )
+
+
 _RECORD_ISSUED = (
     update(series)
-    .where(series.c.id == bindparam("series_id"))
+    .where(series.c.org_id == bindparam("in_org_id"), series.c.id == bindparam("series_id"))
     .values(
         num_issued=series.c.num_issued + bindparam("count"),
         latest_issued_at=bindparam("at"),
@@ -42,7 +55,7 @@ _RECORD_ISSUED = (
 )
 _RECORD_UPLOADED = (
     update(series)
-    .where(series.c.id == bindparam("series_id"))
+    .where(series.c.org_id == bindparam("in_org_id"), series.c.id == bindparam("series_id"))
     .values(num_uploaded=series.c.num_uploaded + bindparam("count"))
     .returning(series)
 )
@@ -72,24 +85,24 @@ class SqlSeriesRepository:
             "org_id": org_id,
             "created_at": to_db(datetime.now(UTC)),
         }
-        if series_id:
-            values["id"] = series_id
-        try:
-            async with self._connection.begin_nested():
-                result = await self._connection.execute(
-                    insert(series).values(values).returning(series)
-                )
-        except IntegrityError:
-            raise IdentifierTaken("id") from None
-        return series_from_row(result.one())
+        for _ in range(_ID_ATTEMPTS):
+            values["id"] = series_id or _next_id(org_id)
+            try:
+                async with self._connection.begin_nested():
+                    result = await self._connection.execute(
+                        insert(series).values(values).returning(series)
+                    )
+                return series_from_row(result.one())
+            except IntegrityError:
+                if series_id:
+                    raise IdentifierTaken("id") from None
+        raise IdentifierTaken("id")  # Concurrent creates kept taking the next free id.
 
-    async def record_issued(self, series_id: int, count: int, at: datetime) -> None:
-        await self._connection.execute(
-            _RECORD_ISSUED, {"series_id": series_id, "count": count, "at": to_db(at)}
-        )
+    async def record_issued(self, org_id: int, series_id: int, count: int, at: datetime) -> None:
+        params = {"in_org_id": org_id, "series_id": series_id, "count": count, "at": to_db(at)}
+        await self._connection.execute(_RECORD_ISSUED, params)
 
-    async def record_uploaded(self, series_id: int, count: int) -> Series:
-        result = await self._connection.execute(
-            _RECORD_UPLOADED, {"series_id": series_id, "count": count}
-        )
+    async def record_uploaded(self, org_id: int, series_id: int, count: int) -> Series:
+        params = {"in_org_id": org_id, "series_id": series_id, "count": count}
+        result = await self._connection.execute(_RECORD_UPLOADED, params)
         return series_from_row(result.one())

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -39,11 +40,13 @@ orgs = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+# Customers and series are keyed by (org, id): an id is only meaningful inside its org, so one
+# org choosing an id can never learn that another org already uses it.
 customers = Table(
     "customers",
     metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("org_id", Id, ForeignKey("orgs.id"), nullable=False),
+    Column("org_id", Id, ForeignKey("orgs.id"), primary_key=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("first_name", String(100), nullable=False, server_default=""),
     Column("last_name", String(100), nullable=False, server_default=""),
     Column("mobile", String(32)),
@@ -59,8 +62,8 @@ customers = Table(
 series = Table(
     "series",
     metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("org_id", Id, ForeignKey("orgs.id"), nullable=False, index=True),
+    Column("org_id", Id, ForeignKey("orgs.id"), primary_key=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("description", String(500), nullable=False, server_default=""),
     Column("discount_code", String(100), nullable=False, server_default=""),
     Column("info", String(2000), nullable=False, server_default=""),
@@ -98,8 +101,8 @@ coupons = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("org_id", Id, ForeignKey("orgs.id"), nullable=False),
-    Column("series_id", Id, ForeignKey("series.id"), nullable=False),
-    Column("customer_id", Id, ForeignKey("customers.id")),
+    Column("series_id", BigInteger, nullable=False),
+    Column("customer_id", BigInteger),
     Column("code", String(100), nullable=False),
     Column("shared_code", Boolean, nullable=False, server_default=text("false")),
     Column("issued_at", DateTime),
@@ -111,10 +114,12 @@ coupons = Table(
     Column("notes", String(250), nullable=False, server_default=""),
     Column("reason", String(250), nullable=False, server_default=""),
     Column("request_id", String(128)),
+    ForeignKeyConstraint(["org_id", "series_id"], ["series.org_id", "series.id"]),
+    ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
     # Per-customer counts and pool claims: (series, NULL customer) rows in id order.
     # A plain index, not a partial one: SQLite's planner drops a partial index after ANALYZE.
-    Index(None, "series_id", "customer_id", "id"),
-    Index(None, "customer_id", "id"),
+    Index(None, "org_id", "series_id", "customer_id", "id"),
+    Index(None, "org_id", "customer_id", "id"),
     Index(
         "uq_coupons_org_id_code_unshared",
         "org_id",
@@ -133,4 +138,17 @@ issue_requests = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("outcome", Text, nullable=False),
     Column("created_at", DateTime, nullable=False),
+)
+
+# A key's secret is kept only as a salted digest; revoking stamps revoked_at and keeps the row.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("org_id", Id, ForeignKey("orgs.id"), nullable=False, index=True),
+    Column("secret_hash", String(100), nullable=False),
+    Column("salt", String(64), nullable=False),
+    Column("scopes", String(100), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
 )

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .coupon_repository import SqlCouponRepository
+from .credential_repository import SqlCredentialRepository
 from .customer_repository import SqlCustomerRepository
 from .org_repository import SqlOrgRepository
 from .request_repository import SqlRequestRepository
@@ -21,6 +22,7 @@ class SqlTransaction:
         self.series = SqlSeriesRepository(connection)
         self.coupons = SqlCouponRepository(connection)
         self.requests = SqlRequestRepository(connection)
+        self.credentials = SqlCredentialRepository(connection)
 
 
 class SqlUnitOfWork:

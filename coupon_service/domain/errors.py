@@ -9,6 +9,10 @@ CouponServiceError
 ├── NothingIssued         6xx: the policy allowed none of the requested coupons
 └── RequestIdReused       629: an idempotency key came back with a different request
 
+AccessDenied              who may call: the documents define no code for it, so none is sent
+├── Unauthenticated       credentials missing, malformed, unknown, wrong, revoked or expired
+└── PermissionDenied      valid credentials without the scope the call needs
+
 Each error names its `kind`, which every transport maps to its own status in one place.
 """
 
@@ -49,6 +53,8 @@ class ErrorKind(enum.Enum):
     FAILED_PRECONDITION = "failed_precondition"
     RESOURCE_EXHAUSTED = "resource_exhausted"
     ABORTED = "aborted"
+    UNAUTHENTICATED = "unauthenticated"
+    PERMISSION_DENIED = "permission_denied"
 
 
 class CouponServiceError(Exception):
@@ -135,3 +141,28 @@ def mandatory(field: str, message: str | None = None) -> InvalidRequest:
 
 def invalid_input(field: str, message: str) -> InvalidRequest:
     return InvalidRequest(ErrorCode.INVALID_INPUT, message, field=field)
+
+
+class AccessDenied(Exception):
+    """The caller may not make this call. No documented numeric code exists for it, so it
+    carries a reason instead, and the transports send no CouponErrorDetail with it."""
+
+    kind: ErrorKind = ErrorKind.UNAUTHENTICATED
+    reason: str = "UNAUTHENTICATED"
+
+    def __init__(self, message: str, *, metadata: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.metadata = dict(metadata or {})
+
+
+class Unauthenticated(AccessDenied):
+    """Never says which part was wrong: an unknown key id and a wrong secret look the same."""
+
+    kind = ErrorKind.UNAUTHENTICATED
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDenied(AccessDenied):
+    kind = ErrorKind.PERMISSION_DENIED
+    reason = "PERMISSION_DENIED"

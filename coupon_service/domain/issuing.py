@@ -152,8 +152,12 @@ class SeriesOutcome:
         return sum(count for _, count in self.shortfalls)
 
     def nothing_issued(self) -> NothingIssued:
-        """The 6xx error for a call in which this series issued nothing."""
-        reason = self.shortfalls[0][0] if self.shortfalls else Shortfall.OTHER
+        """The 6xx error for a call in which this series issued nothing.
+
+        Limits apply in turn, each cutting what the one before left; the last one cut the
+        count to zero, so it is the reason.
+        """
+        reason = self.shortfalls[-1][0] if self.shortfalls else Shortfall.OTHER
         return NothingIssued(
             reason.none_issued_code,
             reason.message,

@@ -23,6 +23,12 @@ _METADATA_LIMITS = {
 }
 
 
+def check_text(field: str, value: str) -> None:
+    """Refuses characters no database can store (PostgreSQL rejects NUL in text)."""
+    if "\x00" in value:
+        raise invalid_input(field, f"{field} must not contain NUL characters")
+
+
 def check_series_ids(series_ids: list[int], field: str) -> None:
     if not series_ids:
         raise mandatory(field, "seriesId is mandatory to set")
@@ -53,6 +59,7 @@ def check_customer(customer: CustomerRef | None) -> CustomerRef:
 
 def check_metadata(metadata: IssuanceMetadata) -> None:
     for json_name, (attribute, limit) in _METADATA_LIMITS.items():
+        check_text(f"metadata.{json_name}", getattr(metadata, attribute))
         if len(getattr(metadata, attribute)) > limit:
             raise invalid_input(
                 f"metadata.{json_name}",
@@ -61,6 +68,8 @@ def check_metadata(metadata: IssuanceMetadata) -> None:
 
 
 def check_request_id(request_id: str | None) -> None:
+    if request_id is not None:
+        check_text("requestId", request_id)
     if request_id is not None and len(request_id) > MAX_REQUEST_ID_LENGTH:
         raise invalid_input(
             "requestId", f"requestId must be at most {MAX_REQUEST_ID_LENGTH} characters"

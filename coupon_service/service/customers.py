@@ -8,6 +8,7 @@ from datetime import datetime
 
 from ..domain.errors import AlreadyExists, ErrorCode, customer_not_found, invalid_input
 from ..domain.model import Coupon, Customer, CustomerRef, IdentifierType
+from ..domain.validation import check_text
 from .issuing import utcnow
 from .paging import Page, page_after, page_size_or_default, read_page_token
 from .unit_of_work import IdentifierTaken, UnitOfWork
@@ -30,6 +31,14 @@ class CustomerChanges:
 
 
 def check_customer(customer: Customer) -> None:
+    for field, text in (
+        ("firstName", customer.first_name),
+        ("lastName", customer.last_name),
+        ("mobile", customer.mobile or ""),
+        ("email", customer.email or ""),
+        ("externalId", customer.external_id or ""),
+    ):
+        check_text(field, text)
     if len(customer.first_name) > _MAX_NAME or len(customer.last_name) > _MAX_NAME:
         raise invalid_input("firstName", f"names take at most {_MAX_NAME} characters")
     if not (customer.mobile or customer.email or customer.external_id):
@@ -57,6 +66,31 @@ async def create_customer(
             return await tx.customers.add(org_id, customer)
     except IdentifierTaken as taken:
         raise _taken(taken) from None
+
+
+async def import_customers(
+    uow: UnitOfWork, org_id: int, new_customers: list[Customer], *, now: datetime | None = None
+) -> int:
+    """Creates, in one transaction, those customers whose mobile the org does not know yet.
+
+    Returns how many were created. Loading the same list again creates nothing.
+    """
+    stamp = now or utcnow()
+    stamped = [dataclasses.replace(c, created_at=stamp, updated_at=stamp) for c in new_customers]
+    for customer in stamped:
+        check_customer(customer)
+    created = 0
+    try:
+        async with uow.transaction() as tx:
+            for customer in stamped:
+                ref = CustomerRef(IdentifierType.MOBILE, customer.mobile or "")
+                if customer.mobile and await tx.customers.find(org_id, ref) is not None:
+                    continue
+                await tx.customers.add(org_id, customer)
+                created += 1
+    except IdentifierTaken as taken:
+        raise _taken(taken) from None
+    return created
 
 
 async def update_customer(
@@ -101,7 +135,7 @@ async def list_customer_coupons(
         customer = await tx.customers.find(org_id, ref)
         if customer is None:
             raise customer_not_found()
-        found = await tx.coupons.of_customer(customer.id, series_id, after_id, limit + 1)
+        found = await tx.coupons.of_customer(org_id, customer.id, series_id, after_id, limit + 1)
     return page_after(found, limit, key=lambda coupon: coupon.id)
 
 

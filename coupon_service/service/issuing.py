@@ -224,7 +224,7 @@ async def _issue_from_series(
     issued_at: datetime,
 ) -> SeriesOutcome:
     check_still_valid(series, issued_at)
-    held, first_held = await tx.coupons.held_by(series.id, customer.id)
+    held, first_held = await tx.coupons.held_by(org_id, series.id, customer.id)
     plan = plan_issue(series, requested=count, held_by_customer=held)
     if plan.resend_held_coupon and first_held is not None:
         return SeriesOutcome(series, count, (first_held,), plan.shortfalls)
@@ -243,7 +243,7 @@ async def _issue_from_series(
         uploaded = series.policy.code_source is CodeSource.UPLOADED
         shortfalls += ((Shortfall.POOL_EMPTY if uploaded else Shortfall.OTHER, missing),)
     if coupons:
-        await tx.series.record_issued(series.id, len(coupons), issued_at)
+        await tx.series.record_issued(org_id, series.id, len(coupons), issued_at)
         series = dataclasses.replace(
             series, num_issued=series.num_issued + len(coupons), latest_issued_at=issued_at
         )
@@ -255,7 +255,7 @@ async def _write_coupons(
 ) -> list[IssuedCoupon]:
     policy = new.series.policy
     if policy.code_source is CodeSource.UPLOADED:
-        return await tx.coupons.claim_uploaded(new, count)
+        return await tx.coupons.claim_uploaded(org_id, new, count)
     if policy.code_source is CodeSource.GENERIC:
         return await tx.coupons.insert(org_id, new, [policy.generic_code], shared=True) or []
     for _ in range(_INSERT_ATTEMPTS):

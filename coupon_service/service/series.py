@@ -7,6 +7,7 @@ import dataclasses
 from ..domain.codes import UPLOADED_CODE_PATTERN, check_capacity
 from ..domain.errors import AlreadyExists, ErrorCode, invalid_input, series_not_found
 from ..domain.model import CodeSource, CouponValidity, Series, SeriesPolicy
+from ..domain.validation import check_text
 from .paging import Page, page_after, page_size_or_default, read_page_token
 from .unit_of_work import IdentifierTaken, UnitOfWork
 
@@ -21,16 +22,45 @@ class UploadResult:
     series: Series
 
 
+# The longest text each field may hold (the columns' sizes).
+_TEXT_LIMITS = {
+    "description": 500,
+    "discountCode": 100,
+    "info": 2000,
+    "discountOn": 32,
+    "codePrefix": _MAX_AFFIX,
+    "codeSuffix": _MAX_AFFIX,
+    "genericCode": 64,
+}
+
+
+def _check_texts(policy: SeriesPolicy) -> None:
+    texts = {
+        "description": policy.description,
+        "discountCode": policy.discount_code,
+        "info": policy.info,
+        "discountOn": policy.discount_on,
+        "codePrefix": policy.code_prefix,
+        "codeSuffix": policy.code_suffix,
+        "genericCode": policy.generic_code,
+    }
+    for field, text in texts.items():
+        check_text(field, text)
+        if len(text) > _TEXT_LIMITS[field]:
+            raise invalid_input(field, f"{field} takes at most {_TEXT_LIMITS[field]} characters")
+    for key, value in policy.custom_properties.items():
+        check_text("customPropertyMap", key + value)
+
+
 def check_policy(policy: SeriesPolicy) -> None:
     """Refuses a policy that could never issue what it promises."""
+    _check_texts(policy)
     if policy.discount_value < 0 or policy.discount_upto < 0:
         raise invalid_input("discountValue", "discountValue and discountUpto must not be negative")
     if policy.max_create is not None and policy.max_create < 0:
         raise invalid_input("maxCreate", "maxCreate must not be negative")
     if policy.max_vouchers_per_user is not None and policy.max_vouchers_per_user < 1:
         raise invalid_input("maxVouchersPerUser", "maxVouchersPerUser must be at least 1")
-    if len(policy.code_prefix) > _MAX_AFFIX or len(policy.code_suffix) > _MAX_AFFIX:
-        raise invalid_input("codePrefix", f"codePrefix and codeSuffix take at most {_MAX_AFFIX}")
     if policy.code_source is CodeSource.GENERATED:
         check_capacity(policy.random_code_length, policy.alpha_numeric, policy.max_create)
     if policy.code_source is CodeSource.GENERIC and not UPLOADED_CODE_PATTERN.match(
@@ -101,7 +131,7 @@ async def upload_codes(
         if series.policy.code_source is not CodeSource.UPLOADED:
             raise invalid_input("seriesId", "codes can only be uploaded to an UPLOADED series")
         added = await tx.coupons.upload(org_id, series_id, unique)
-        series = await tx.series.record_uploaded(series_id, len(added))
+        series = await tx.series.record_uploaded(org_id, series_id, len(added))
     added_set = set(added)
     seen: set[str] = set()
     repeated = [code for code in codes if code in seen or seen.add(code)]  # type: ignore[func-returns-value]

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
+from ..domain.credentials import ApiKey, HashedSecret
 from ..domain.model import (
     Coupon,
     Customer,
@@ -51,6 +52,7 @@ class NewCoupons:
 
 class OrgRepository(Protocol):
     async def find(self, name: str) -> int | None: ...
+    async def add(self, name: str) -> int: ...
     async def find_or_add(self, name: str) -> int: ...
 
 
@@ -65,15 +67,19 @@ class SeriesRepository(Protocol):
     async def get(self, org_id: int, series_id: int) -> Series | None: ...
     async def list(self, org_id: int, after_id: int, limit: int) -> list[Series]: ...
     async def add(self, org_id: int, series_id: int | None, policy: SeriesPolicy) -> Series: ...
-    async def record_issued(self, series_id: int, count: int, at: datetime) -> None: ...
-    async def record_uploaded(self, series_id: int, count: int) -> Series: ...
+    async def record_issued(
+        self, org_id: int, series_id: int, count: int, at: datetime
+    ) -> None: ...
+    async def record_uploaded(self, org_id: int, series_id: int, count: int) -> Series: ...
 
 
 class CouponRepository(Protocol):
     async def held_by(
-        self, series_id: int, customer_id: int
+        self, org_id: int, series_id: int, customer_id: int
     ) -> tuple[int, IssuedCoupon | None]: ...
-    async def claim_uploaded(self, new: NewCoupons, count: int) -> list[IssuedCoupon]: ...
+    async def claim_uploaded(
+        self, org_id: int, new: NewCoupons, count: int
+    ) -> list[IssuedCoupon]: ...
     async def insert(
         self, org_id: int, new: NewCoupons, codes: Sequence[str], shared: bool
     ) -> list[IssuedCoupon] | None: ...
@@ -81,7 +87,7 @@ class CouponRepository(Protocol):
     async def upload(self, org_id: int, series_id: int, codes: Sequence[str]) -> list[str]: ...
     async def by_ids(self, coupon_ids: Sequence[int]) -> list[IssuedCoupon]: ...
     async def of_customer(
-        self, customer_id: int, series_id: int | None, after_id: int, limit: int
+        self, org_id: int, customer_id: int, series_id: int | None, after_id: int, limit: int
     ) -> list[Coupon]: ...
 
 
@@ -90,12 +96,29 @@ class RequestRepository(Protocol):
     async def add(self, org_id: int, request_id: str, stored: StoredRequest) -> None: ...
 
 
+@dataclasses.dataclass(frozen=True)
+class StoredKey:
+    """An active key with what checking it needs: its organisation and its hashed secret."""
+
+    key: ApiKey
+    org_name: str
+    secret: HashedSecret
+
+
+class CredentialRepository(Protocol):
+    async def add(self, key: ApiKey, secret: HashedSecret) -> None: ...
+    async def find_active(self, key_id: str) -> StoredKey | None: ...
+    async def revoke(self, key_id: str, at: datetime) -> ApiKey | None: ...
+    async def of_org(self, org_id: int) -> list[ApiKey]: ...
+
+
 class Transaction(Protocol):
     orgs: OrgRepository
     customers: CustomerRepository
     series: SeriesRepository
     coupons: CouponRepository
     requests: RequestRepository
+    credentials: CredentialRepository
 
 
 class UnitOfWork(Protocol):

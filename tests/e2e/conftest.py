@@ -1,24 +1,68 @@
-"""A real service on free ports, with the demo data, and a real gRPC channel to it."""
+"""A real service on free ports, with the demo data, and real clients that carry the demo key."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import pathlib
+import shutil
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
+import httpx
 import pytest
 
+from coupon_service.adapters.database import create_engine
+from coupon_service.adapters.migrate import migrate
+from coupon_service.adapters.unit_of_work import SqlUnitOfWork
 from coupon_service.app import RunningService, start
 from coupon_service.config import Settings
+from coupon_service.demo import load_demo_data
+
+DEMO_AUTHORIZATION = "Basic " + base64.b64encode(b"demo:demo-secret").decode()
+
+
+class WithAuthorization(grpc.aio.UnaryUnaryClientInterceptor):
+    """Sends `authorization` metadata on every call that does not carry its own."""
+
+    def __init__(self, authorization: str) -> None:
+        self._authorization = authorization
+
+    async def intercept_unary_unary(
+        self, continuation: Any, client_call_details: grpc.aio.ClientCallDetails, request: Any
+    ) -> Any:
+        metadata = grpc.aio.Metadata(*tuple(client_call_details.metadata or ()))
+        if "authorization" not in metadata:
+            metadata.add("authorization", self._authorization)
+        return await continuation(client_call_details._replace(metadata=metadata), request)
+
+
+async def _load_demo(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+        await load_demo_data(SqlUnitOfWork(engine))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """A migrated SQLite file with the demo data, made once; each test serves a copy of it."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    asyncio.run(_load_demo(f"sqlite+aiosqlite:///{path}"))
+    return path
 
 
 @pytest.fixture
-async def service(tmp_path: pytest.TempPathFactory) -> AsyncIterator[RunningService]:
-    settings = Settings(
-        db_url=f"sqlite+aiosqlite:///{tmp_path}/e2e.db",
-        grpc_port=0,
-        http_port=0,
-        demo=True,
-    )
+async def service(
+    tmp_path: pathlib.Path, demo_database: pathlib.Path
+) -> AsyncIterator[RunningService]:
+    """The service on free ports over its own copy of the demo database."""
+    database = tmp_path / "e2e.db"
+    shutil.copyfile(demo_database, database)
+    settings = Settings(db_url=f"sqlite+aiosqlite:///{database}", grpc_port=0, http_port=0)
     running = await start(settings)
     try:
         yield running
@@ -28,5 +72,17 @@ async def service(tmp_path: pytest.TempPathFactory) -> AsyncIterator[RunningServ
 
 @pytest.fixture
 async def channel(service: RunningService) -> AsyncIterator[grpc.aio.Channel]:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{service.grpc_port}") as opened:
+    """A channel whose calls authenticate as the demo key, unless they carry their own."""
+    target = f"127.0.0.1:{service.grpc_port}"
+    interceptors = [WithAuthorization(DEMO_AUTHORIZATION)]
+    async with grpc.aio.insecure_channel(target, interceptors=interceptors) as opened:
         yield opened
+
+
+@pytest.fixture
+async def http(service: RunningService) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the service's REST shim, sending the demo key."""
+    base_url = f"http://127.0.0.1:{service.http_port}"
+    headers = {"Authorization": DEMO_AUTHORIZATION}
+    async with httpx.AsyncClient(base_url=base_url, timeout=10, headers=headers) as client:
+        yield client

@@ -219,8 +219,8 @@ def test_one_only_shortfall_message_follows_the_code_source(
     error = SeriesOutcome(
         series=series, requested=2, coupons=(), shortfalls=plan.shortfalls
     ).nothing_issued()
-    assert error.code == ErrorCode.ONLY_ONE_PER_CUSTOMER
-    assert error.message == message
+    # The series limit took the one coupon that one-per-customer left: it is the reason.
+    assert error.code == ErrorCode.SERIES_LIMIT_REACHED
 
 
 def test_generic_shortfall_message_and_codes() -> None:
@@ -543,7 +543,9 @@ def test_every_shortfall_is_a_distinct_member() -> None:
     }
 
 
-def test_nothing_issued_uses_the_first_shortfall() -> None:
+def test_nothing_issued_names_the_limit_that_left_nothing() -> None:
+    # One per customer cut 5 to 1; the series limit then took the last one: that is why
+    # nothing was issued.
     outcome = SeriesOutcome(
         series=make_series(),
         requested=5,
@@ -553,9 +555,9 @@ def test_nothing_issued_uses_the_first_shortfall() -> None:
 
     error = outcome.nothing_issued()
 
-    assert error.code == ErrorCode.ONLY_ONE_PER_CUSTOMER
-    assert error.kind is ErrorKind.FAILED_PRECONDITION
-    assert error.reason == "ONLY_ONE_PER_CUSTOMER"
+    assert error.code == ErrorCode.SERIES_LIMIT_REACHED
+    assert error.kind is ErrorKind.RESOURCE_EXHAUSTED
+    assert error.reason == "SERIES_LIMIT_REACHED"
     assert outcome.failure_count == 5
 
 

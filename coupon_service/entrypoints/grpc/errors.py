@@ -8,7 +8,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from coupon.v1 import errors_pb2
 
-from ...domain.errors import CouponServiceError, ErrorKind
+from ...domain.errors import AccessDenied, CouponServiceError, ErrorKind
 
 ERROR_DOMAIN = "coupon.v1"
 
@@ -19,6 +19,8 @@ _GRPC_CODES = {
     ErrorKind.FAILED_PRECONDITION: code_pb2.FAILED_PRECONDITION,
     ErrorKind.RESOURCE_EXHAUSTED: code_pb2.RESOURCE_EXHAUSTED,
     ErrorKind.ABORTED: code_pb2.ABORTED,
+    ErrorKind.UNAUTHENTICATED: code_pb2.UNAUTHENTICATED,
+    ErrorKind.PERMISSION_DENIED: code_pb2.PERMISSION_DENIED,
 }
 
 
@@ -28,8 +30,16 @@ def _packed(message: object) -> any_pb2.Any:
     return packed
 
 
-def status_for(error: CouponServiceError) -> status_pb2.Status:
+def status_for(error: CouponServiceError | AccessDenied) -> status_pb2.Status:
     """The rich status a failed call sends: the same shape for every error."""
+    if isinstance(error, AccessDenied):
+        # No documented code exists for these, so there is no CouponErrorDetail to send.
+        info = error_details_pb2.ErrorInfo(
+            reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata
+        )
+        return status_pb2.Status(
+            code=_GRPC_CODES[error.kind], message=error.message, details=[_packed(info)]
+        )
     metadata = {"code": str(int(error.code)), **error.metadata}
     details = [
         _packed(
@@ -52,5 +62,5 @@ def status_for(error: CouponServiceError) -> status_pb2.Status:
     return status_pb2.Status(code=_GRPC_CODES[error.kind], message=error.message, details=details)
 
 
-def grpc_code_for(error: CouponServiceError) -> grpc.StatusCode:
+def grpc_code_for(error: CouponServiceError | AccessDenied) -> grpc.StatusCode:
     return {code.value[0]: code for code in grpc.StatusCode}[_GRPC_CODES[error.kind]]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 08:18:48.244148
+Create Date: 2026-11-23 08:27:30.458757
 """
 
 from __future__ import annotations
@@ -32,13 +32,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "customers",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
         sa.Column("org_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("first_name", sa.String(length=100), server_default="", nullable=False),
         sa.Column("last_name", sa.String(length=100), server_default="", nullable=False),
         sa.Column("mobile", sa.String(length=32), nullable=True),
@@ -47,7 +42,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_customers_org_id_orgs")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
+        sa.PrimaryKeyConstraint("org_id", "id", name=op.f("pk_customers")),
         sa.UniqueConstraint("org_id", "email", name=op.f("uq_customers_org_id_email")),
         sa.UniqueConstraint("org_id", "external_id", name=op.f("uq_customers_org_id_external_id")),
         sa.UniqueConstraint("org_id", "mobile", name=op.f("uq_customers_org_id_mobile")),
@@ -66,13 +61,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "series",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
         sa.Column("org_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("description", sa.String(length=500), server_default="", nullable=False),
         sa.Column("discount_code", sa.String(length=100), server_default="", nullable=False),
         sa.Column("info", sa.String(length=2000), server_default="", nullable=False),
@@ -114,11 +104,8 @@ def upgrade() -> None:
         sa.Column("latest_issued_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_series_org_id_orgs")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_series")),
+        sa.PrimaryKeyConstraint("org_id", "id", name=op.f("pk_series")),
     )
-    with op.batch_alter_table("series", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_series_org_id"), ["org_id"], unique=False)
-
     op.create_table(
         "coupons",
         sa.Column(
@@ -128,12 +115,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("org_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "series_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("series_id", sa.BigInteger(), nullable=False),
+        sa.Column("customer_id", sa.BigInteger(), nullable=True),
         sa.Column("code", sa.String(length=100), nullable=False),
         sa.Column("shared_code", sa.Boolean(), server_default=sa.text("(false)"), nullable=False),
         sa.Column("issued_at", sa.DateTime(), nullable=True),
@@ -146,21 +129,27 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=250), server_default="", nullable=False),
         sa.Column("request_id", sa.String(length=128), nullable=True),
         sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name=op.f("fk_coupons_customer_id_customers")
+            ["org_id", "customer_id"],
+            ["customers.org_id", "customers.id"],
+            name=op.f("fk_coupons_org_id_customers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id", "series_id"],
+            ["series.org_id", "series.id"],
+            name=op.f("fk_coupons_org_id_series"),
         ),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_coupons_org_id_orgs")),
-        sa.ForeignKeyConstraint(
-            ["series_id"], ["series.id"], name=op.f("fk_coupons_series_id_series")
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_coupons")),
     )
     with op.batch_alter_table("coupons", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_coupons_customer_id_id"), ["customer_id", "id"], unique=False
+            batch_op.f("ix_coupons_org_id_customer_id_id"),
+            ["org_id", "customer_id", "id"],
+            unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_coupons_series_id_customer_id_id"),
-            ["series_id", "customer_id", "id"],
+            batch_op.f("ix_coupons_org_id_series_id_customer_id_id"),
+            ["org_id", "series_id", "customer_id", "id"],
             unique=False,
         )
         batch_op.create_index(
@@ -179,13 +168,10 @@ def downgrade() -> None:
             sqlite_where=sa.text("shared_code = 0"),
             postgresql_where=sa.text("shared_code = false"),
         )
-        batch_op.drop_index(batch_op.f("ix_coupons_series_id_customer_id_id"))
-        batch_op.drop_index(batch_op.f("ix_coupons_customer_id_id"))
+        batch_op.drop_index(batch_op.f("ix_coupons_org_id_series_id_customer_id_id"))
+        batch_op.drop_index(batch_op.f("ix_coupons_org_id_customer_id_id"))
 
     op.drop_table("coupons")
-    with op.batch_alter_table("series", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_series_org_id"))
-
     op.drop_table("series")
     op.drop_table("issue_requests")
     op.drop_table("customers")

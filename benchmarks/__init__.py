@@ -1,0 +1,1 @@
+"""Benchmarks of coupon-service. `make bench` runs `python -m benchmarks.issue_bench`."""

@@ -1,0 +1,132 @@
+"""Authentication on the gRPC door: one interceptor, and the caller's organisation it sets."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc_status import rpc_status
+
+from ...domain.credentials import MISSING_CREDENTIALS, Caller
+from ...domain.errors import AccessDenied, Unauthenticated
+from ...service.auth import Authenticator
+from .errors import status_for
+
+logger = logging.getLogger(__name__)
+
+# Probes and `grpcurl list` / `describe` must work without credentials.
+OPEN_METHOD_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+_OWN_PACKAGE = "/coupon.v1."
+_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
+    "coupon_caller", default=None
+)
+
+
+def current_caller() -> Caller | None:
+    """The caller of the call this task serves; None outside an authenticated call."""
+    return _caller.get()
+
+
+async def caller_org(context: grpc.aio.ServicerContext) -> int:
+    """The servicers' OrgResolver: the organisation the interceptor authenticated."""
+    caller = _caller.get()
+    if caller is None:  # The interceptor is missing: refuse rather than guess an org.
+        refused = Unauthenticated(MISSING_CREDENTIALS)
+        await context.abort_with_status(rpc_status.to_status(status_for(refused)))
+        raise refused  # abort_with_status raises; this line is never reached.
+    return caller.org_id
+
+
+def _operation(method: str) -> str:
+    """The operation name scopes are listed under; methods of other packages get none."""
+    return method.rsplit("/", 1)[-1] if method.startswith(_OWN_PACKAGE) else method
+
+
+def _authorization(context: grpc.aio.ServicerContext) -> list[object]:
+    return [value for key, value in context.invocation_metadata() or () if key == "authorization"]
+
+
+class AuthInterceptor(grpc.aio.ServerInterceptor):
+    """Authenticates every call but health and reflection, and checks the method's scope.
+
+    The check runs inside the handler's own task, so the caller it stores in a ContextVar is
+    the one `caller_org` reads, and no other call's.
+    """
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self._authenticator = authenticator
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method  # type: ignore[attr-defined]
+        if handler is None or method.startswith(OPEN_METHOD_PREFIXES):
+            return handler
+        operation = _operation(method)
+        options = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary(handler.unary_unary, operation), **options
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._unary(handler.stream_unary, operation), **options
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                self._streaming(handler.unary_stream, operation), **options
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            self._streaming(handler.stream_stream, operation), **options
+        )
+
+    async def _caller(self, context: grpc.aio.ServicerContext, operation: str) -> Caller:
+        try:
+            return await self._authenticator.authorize_headers(_authorization(context), operation)
+        except AccessDenied as error:
+            await context.abort_with_status(rpc_status.to_status(status_for(error)))
+            raise  # abort_with_status raises; this line is never reached.
+        except Exception:
+            logger.exception("checking the credentials of %s failed", operation)
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+            raise
+
+    def _unary(
+        self, behavior: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]], operation: str
+    ) -> Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]:
+        async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            token = _caller.set(await self._caller(context, operation))
+            try:
+                return await behavior(request, context)
+            finally:
+                _caller.reset(token)
+
+        return authenticated
+
+    def _streaming(
+        self,
+        behavior: Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]],
+        operation: str,
+    ) -> Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]:
+        async def authenticated(
+            request: Any, context: grpc.aio.ServicerContext
+        ) -> AsyncIterator[Any]:
+            # No reset: grpc may close the generator from another context. The call's task
+            # owns a copy of the context, so the value ends with it.
+            _caller.set(await self._caller(context, operation))
+            async for response in behavior(request, context):
+                yield response
+
+        return authenticated
+
+
+__all__ = ["OPEN_METHOD_PREFIXES", "AuthInterceptor", "caller_org", "current_caller"]

@@ -1,0 +1,17 @@
+"""The REST compatibility shim: the two documented routes, their JSON, and /openapi.json."""
+
+from __future__ import annotations
+
+from .application import create_app
+from .routes import BULK_ISSUE_PATH, ISSUE_MULTIPLE_PATH, OPENAPI_PATH, OrgResolver
+from .server import RestServer, start_rest_server
+
+__all__ = [
+    "BULK_ISSUE_PATH",
+    "ISSUE_MULTIPLE_PATH",
+    "OPENAPI_PATH",
+    "OrgResolver",
+    "RestServer",
+    "create_app",
+    "start_rest_server",
+]

@@ -1,0 +1,63 @@
+"""The uvicorn server that runs the REST shim as a task in the service's own event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import socket
+from collections.abc import Iterator
+
+import uvicorn
+from starlette.types import ASGIApp
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves SIGINT and SIGTERM to the service, which stops gRPC and
+    REST together; uvicorn's own handlers would replace the service's."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class RestServer:
+    """A started REST server; `stop` lets requests in flight finish."""
+
+    def __init__(self, server: uvicorn.Server, task: asyncio.Task[None], port: int) -> None:
+        self._server = server
+        self._task = task
+        self.port = port
+
+    async def stop(self, grace_seconds: float) -> None:
+        # uvicorn counts whole seconds, and with 0 it reports a timeout even when idle.
+        self._server.config.timeout_graceful_shutdown = max(1, math.ceil(grace_seconds))
+        self._server.should_exit = True
+        await self._task
+
+
+async def start_rest_server(app: ASGIApp, host: str, port: int) -> RestServer:
+    """Serves `app` on host:port (0 picks a free port); raises OSError when it cannot listen."""
+    # Binding here, not in uvicorn, turns a busy port into an OSError for the caller; uvicorn
+    # would call sys.exit() inside its task, which escapes the whole event loop.
+    listener = socket.create_server(
+        (host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET
+    )
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        log_config=None,
+        lifespan="off",
+        http="h11",
+        ws="none",
+        server_header=False,
+    )
+    server = _Server(config)
+    task = asyncio.create_task(server.serve(sockets=[listener]), name="rest-server")
+    while not server.started:
+        if task.done():
+            listener.close()
+            task.result()
+            raise OSError(f"the REST server on {host}:{port} stopped while starting")
+        await asyncio.sleep(0.01)
+    return RestServer(server, task, server.servers[0].sockets[0].getsockname()[1])

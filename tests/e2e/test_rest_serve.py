@@ -1,0 +1,93 @@
+"""The real `coupon-service serve` in a subprocess: it logs the ports it bound, curl gets the
+documented answers from both REST routes, gRPC answers beside it, and SIGTERM stops it cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import sys
+from pathlib import Path
+
+import grpc
+
+from coupon.v1 import coupon_service_pb2, coupon_service_pb2_grpc
+
+CLI = Path(sys.executable).with_name("coupon-service")
+SERVING = re.compile(rb"serving (gRPC|REST) on (?:http://)?([\w.:-]+):(\d+)")
+
+
+async def _bound_ports(stderr: asyncio.StreamReader) -> dict[bytes, int]:
+    ports: dict[bytes, int] = {}
+    while len(ports) < 2:
+        line = await stderr.readline()
+        assert line, "the service exited before it logged both addresses"
+        if match := SERVING.search(line):
+            ports[match.group(1)] = int(match.group(3))
+    return ports
+
+
+async def _curl(*args: str) -> tuple[int, dict[str, object]]:
+    process = await asyncio.create_subprocess_exec(
+        "curl", "-sS", "-w", "\n%{http_code}", *args, stdout=asyncio.subprocess.PIPE
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0
+    body, _, status = output.decode().rpartition("\n")
+    return int(status), json.loads(body)
+
+
+async def test_serve_logs_its_ports_and_answers_curl_on_both_routes(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        str(CLI),
+        "serve",
+        "--demo",
+        "--db-url",
+        f"sqlite:///{tmp_path}/cli.db",
+        "--grpc-port",
+        "0",
+        "--http-port",
+        "0",
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    try:
+        ports = await asyncio.wait_for(_bound_ports(process.stderr), timeout=60)
+        base = f"http://127.0.0.1:{ports[b'REST']}"
+        json_type = "Content-Type: application/json"
+
+        issue = '{"seriesId": 415446, "count": 2, "customer": {"mobile": "11223569865"}}'
+        status, body = await _curl(
+            "-X", "POST", f"{base}/v2/coupon/issue/multiple", "-H", json_type, "-d", issue
+        )
+        assert status == 200 and body["successCount"] == 2
+
+        bulk = '{"seriesIds": [544770, 553379], "customer": {"mobile": "11223569865"}}'
+        status, body = await _curl(
+            "-X", "POST", f"{base}/v2/coupon/bulk/issue", "-H", json_type, "-d", bulk
+        )
+        assert status == 200 and (body["totalCount"], body["failureCount"]) == (2, 0)
+
+        unknown = '{"seriesId": 123, "customer": {"mobile": "11223569865"}}'
+        status, body = await _curl(
+            "-X", "POST", f"{base}/v2/coupon/issue/multiple", "-H", json_type, "-d", unknown
+        )
+        assert status == 404 and body["errors"] == [
+            {"status": False, "code": 707, "message": "Coupon Series ID is invalid"}
+        ]
+
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{ports[b'gRPC']}") as channel:
+            stub = coupon_service_pb2_grpc.CouponServiceStub(channel)
+            request = coupon_service_pb2.BulkIssueRequest(
+                seriesIds=[553379], customer={"mobile": "11223569865"}
+            )
+            answer = await stub.BulkIssue(request, timeout=10)
+            assert answer.totalCount == 1
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, stderr.decode()
+    assert b"stopped" in stderr
+    assert b"Traceback" not in stderr
