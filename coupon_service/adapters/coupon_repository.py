@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.model import Coupon, IssuedCoupon
@@ -23,19 +22,33 @@ _ISSUED_COLUMNS = (
     coupons.c.valid_till,
     coupons.c.redemption_count,
 )
-_HELD = select(func.count(), func.min(coupons.c.id)).where(
+_HELD_COUNT = select(func.count()).where(
     coupons.c.org_id == bindparam("org_id"),
     coupons.c.series_id == bindparam("series_id"),
     coupons.c.customer_id == bindparam("customer_id"),
 )
+_FIRST_HELD = (
+    select(*_ISSUED_COLUMNS)
+    .where(
+        coupons.c.org_id == bindparam("org_id"),
+        coupons.c.series_id == bindparam("series_id"),
+        coupons.c.customer_id == bindparam("customer_id"),
+    )
+    .order_by(coupons.c.id)
+    .limit(1)
+)
 _BY_IDS = (
     select(*_ISSUED_COLUMNS)
-    .where(coupons.c.id.in_(bindparam("ids", expanding=True)))
+    .where(
+        coupons.c.org_id == bindparam("org_id"),
+        coupons.c.id.in_(bindparam("ids", expanding=True)),
+    )
     .order_by(coupons.c.id)
 )
-# The lowest free pool rows of the series. SKIP LOCKED lets PostgreSQL pass over rows another
-# transaction is claiming instead of queueing behind it; SQLite renders neither clause.
-_FREE_POOL_ROWS = (
+# The lowest free pool rows of the series, picked in a CTE that PostgreSQL plans on its own
+# (an IN (subquery) here was planned as a scan of the whole pool). SKIP LOCKED passes over
+# rows another transaction is claiming instead of queueing behind it; SQLite renders neither.
+_PICKED = (
     select(coupons.c.id)
     .where(
         coupons.c.org_id == bindparam("pool_org_id"),
@@ -45,11 +58,12 @@ _FREE_POOL_ROWS = (
     .order_by(coupons.c.id)
     .limit(bindparam("count"))
     .with_for_update(skip_locked=True)
-    .scalar_subquery()
+    .cte("picked")
+    .prefix_with("MATERIALIZED", dialect="postgresql")
 )
 _CLAIM = (
     update(coupons)
-    .where(coupons.c.id.in_(_FREE_POOL_ROWS))
+    .where(coupons.c.id == _PICKED.c.id)
     .values(
         customer_id=bindparam("new_customer_id"),
         issued_at=bindparam("new_issued_at"),
@@ -63,12 +77,23 @@ _CLAIM = (
     )
     .returning(*_ISSUED_COLUMNS)
 )
-_INSERT = insert(coupons).returning(*_ISSUED_COLUMNS, sort_by_parameter_order=True)
-_TAKEN = select(coupons.c.code).where(
-    coupons.c.org_id == bindparam("org_id"),
-    coupons.c.code.in_(bindparam("codes", expanding=True)),
-    coupons.c.shared_code == False,  # noqa: E712 - matches the partial unique index's predicate
-)
+
+
+def _insert_skipping_taken(dialect_name: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: a code the org already has is skipped, not
+    an error, so the caller draws again for just the codes that came back missing."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(coupons).on_conflict_do_nothing()
+
+
+_INSERT_NEW = {
+    name: _insert_skipping_taken(name).returning(*_ISSUED_COLUMNS)
+    for name in ("postgresql", "sqlite")
+}
+_UPLOAD = {
+    name: _insert_skipping_taken(name).returning(coupons.c.code)
+    for name in ("postgresql", "sqlite")
+}
 
 
 def _new_values(new: NewCoupons) -> dict[str, Any]:
@@ -90,14 +115,16 @@ class SqlCouponRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def held_by(
-        self, org_id: int, series_id: int, customer_id: int
-    ) -> tuple[int, IssuedCoupon | None]:
+    async def held_count(self, org_id: int, series_id: int, customer_id: int) -> int:
         params = {"org_id": org_id, "series_id": series_id, "customer_id": customer_id}
-        held, first_id = (await self._connection.execute(_HELD, params)).one()
-        if not held:
-            return 0, None
-        return held, (await self.by_ids([first_id]))[0]
+        return int((await self._connection.execute(_HELD_COUNT, params)).scalar_one())
+
+    async def first_held(
+        self, org_id: int, series_id: int, customer_id: int
+    ) -> IssuedCoupon | None:
+        params = {"org_id": org_id, "series_id": series_id, "customer_id": customer_id}
+        row = (await self._connection.execute(_FIRST_HELD, params)).first()
+        return None if row is None else issued_from_row(row)
 
     async def claim_uploaded(self, org_id: int, new: NewCoupons, count: int) -> list[IssuedCoupon]:
         params = {f"new_{name}": value for name, value in _new_values(new).items()}
@@ -105,40 +132,33 @@ class SqlCouponRepository:
         result = await self._connection.execute(_CLAIM, params)
         return sorted((issued_from_row(row) for row in result), key=lambda coupon: coupon.id)
 
-    async def insert(
+    async def insert_new(
         self, org_id: int, new: NewCoupons, codes: Sequence[str], shared: bool
-    ) -> list[IssuedCoupon] | None:
-        """Inserts one coupon per code; None when a code was taken meanwhile (nothing written)."""
+    ) -> list[IssuedCoupon]:
+        """Inserts one coupon per code, in the order given, leaving out codes already taken."""
         common = _new_values(new) | {
             "org_id": org_id,
             "series_id": new.series.id,
             "shared_code": shared,
         }
-        rows = [common | {"code": code} for code in codes]
-        try:
-            async with self._connection.begin_nested():
-                result = await self._connection.execute(_INSERT, rows)
-                return [issued_from_row(row) for row in result]
-        except IntegrityError:
-            return None
-
-    async def taken_codes(self, org_id: int, codes: Sequence[str]) -> set[str]:
-        result = await self._connection.execute(_TAKEN, {"org_id": org_id, "codes": list(codes)})
-        return set(result.scalars())
+        statement = _INSERT_NEW[self._connection.dialect.name]
+        result = await self._connection.execute(statement, [common | {"code": c} for c in codes])
+        by_code = {row.code: issued_from_row(row) for row in result}
+        return [by_code[code] for code in codes if code in by_code]
 
     async def upload(self, org_id: int, series_id: int, codes: Sequence[str]) -> list[str]:
         """Adds codes to the pool, skipping codes the organisation has; returns those added."""
-        dialect = postgresql if self._connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(coupons).on_conflict_do_nothing().returning(coupons.c.code)
         rows = [
             {"org_id": org_id, "series_id": series_id, "code": code, "shared_code": False}
             for code in codes
         ]
-        result = await self._connection.execute(statement, rows)
+        result = await self._connection.execute(_UPLOAD[self._connection.dialect.name], rows)
         return list(result.scalars())
 
-    async def by_ids(self, coupon_ids: Sequence[int]) -> list[IssuedCoupon]:
-        result = await self._connection.execute(_BY_IDS, {"ids": list(coupon_ids)})
+    async def by_ids(self, org_id: int, coupon_ids: Sequence[int]) -> list[IssuedCoupon]:
+        result = await self._connection.execute(
+            _BY_IDS, {"org_id": org_id, "ids": list(coupon_ids)}
+        )
         return [issued_from_row(row) for row in result]
 
     async def of_customer(

@@ -25,6 +25,9 @@ _LOCK = (
     .order_by(series.c.id)
     .with_for_update()
 )
+_GET_MANY = select(series).where(
+    series.c.org_id == bindparam("org_id"), series.c.id.in_(bindparam("ids", expanding=True))
+)
 _GET = select(series).where(series.c.org_id == bindparam("org_id"), series.c.id == bindparam("id"))
 _LIST = (
     select(series)
@@ -52,6 +55,7 @@ _RECORD_ISSUED = (
         num_issued=series.c.num_issued + bindparam("count"),
         latest_issued_at=bindparam("at"),
     )
+    .returning(series)
 )
 _RECORD_UPLOADED = (
     update(series)
@@ -64,6 +68,12 @@ _RECORD_UPLOADED = (
 class SqlSeriesRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
+
+    async def get_many(self, org_id: int, series_ids: Sequence[int]) -> dict[int, Series]:
+        result = await self._connection.execute(
+            _GET_MANY, {"org_id": org_id, "ids": list(series_ids)}
+        )
+        return {row.id: series_from_row(row) for row in result}
 
     async def lock(self, org_id: int, series_ids: Sequence[int]) -> dict[int, Series]:
         """Locks the rows in ascending id order, so two calls never wait on each other in a ring."""
@@ -98,9 +108,10 @@ class SqlSeriesRepository:
                     raise IdentifierTaken("id") from None
         raise IdentifierTaken("id")  # Concurrent creates kept taking the next free id.
 
-    async def record_issued(self, org_id: int, series_id: int, count: int, at: datetime) -> None:
+    async def record_issued(self, org_id: int, series_id: int, count: int, at: datetime) -> Series:
         params = {"in_org_id": org_id, "series_id": series_id, "count": count, "at": to_db(at)}
-        await self._connection.execute(_RECORD_ISSUED, params)
+        result = await self._connection.execute(_RECORD_ISSUED, params)
+        return series_from_row(result.one())
 
     async def record_uploaded(self, org_id: int, series_id: int, count: int) -> Series:
         params = {"in_org_id": org_id, "series_id": series_id, "count": count}

@@ -100,6 +100,25 @@ def check_still_valid(series: Series, now: datetime) -> None:
         raise Expired(ErrorCode.EXPIRED, EXPIRED_MESSAGE, metadata={"seriesId": str(series.id)})
 
 
+def _one_per_customer(series: Series) -> bool:
+    policy = series.policy
+    return policy.code_source is CodeSource.GENERIC or not policy.multiple_per_user_allowed
+
+
+def counts_holdings(series: Series) -> bool:
+    """Whether the plan depends on how many coupons of the series the customer holds."""
+    return _one_per_customer(series) or series.policy.max_vouchers_per_user is not None
+
+
+def needs_series_lock(series: Series) -> bool:
+    """Whether issuing reads counts that must not change until it commits.
+
+    A pool needs no lock: claims skip rows other transactions hold, so the claim itself says
+    how many codes were left.
+    """
+    return counts_holdings(series) or series.policy.max_create is not None
+
+
 def plan_issue(series: Series, *, requested: int, held_by_customer: int) -> IssuePlan:
     """Decides how many of `requested` coupons to issue, given what the customer already holds."""
     policy = series.policy
@@ -112,8 +131,7 @@ def plan_issue(series: Series, *, requested: int, held_by_customer: int) -> Issu
             shortfalls.append((reason, granted - max(limit, 0)))
             granted = max(limit, 0)
 
-    one_only = policy.code_source is CodeSource.GENERIC or not policy.multiple_per_user_allowed
-    if one_only:
+    if _one_per_customer(series):
         reason = (
             Shortfall.ONE_GENERIC_CODE
             if policy.code_source is CodeSource.GENERIC
