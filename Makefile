@@ -33,12 +33,13 @@ proto: $(INSTALLED)  ## Regenerate the checked-in stubs in coupon/v1 from protos
 proto-check: $(INSTALLED)  ## Fail when the checked-in stubs differ from what protos/ generates.
 	$(BIN)/python scripts/generate_protos.py --check coupon
 
-lint: $(INSTALLED)  ## Ruff on the code.
+lint: $(INSTALLED)  ## Ruff on the code, then strict mypy on the service and the client.
 	$(BIN)/ruff check coupon_service clients tests scripts
 	$(BIN)/ruff format --check coupon_service clients tests scripts
+	$(BIN)/mypy
 
 bench: $(INSTALLED)  ## Measure issue throughput and latency on SQLite and PostgreSQL.
 	$(BIN)/python -m benchmarks.issue_bench
 
 clean:  ## Remove the virtual environment and local databases.
-	rm -rf $(VENV) coupon.db coupon.db-wal coupon.db-shm .pytest_cache
+	rm -rf $(VENV) coupon.db coupon.db-wal coupon.db-shm .pytest_cache .mypy_cache

@@ -21,10 +21,12 @@ class _CallDefaults(grpc.aio.UnaryUnaryClientInterceptor):
         self, continuation: Any, client_call_details: grpc.aio.ClientCallDetails, request: Any
     ) -> Any:
         metadata = grpc.aio.Metadata(*tuple(client_call_details.metadata or ()))
-        if self._authorization is not None and AUTHORIZATION not in metadata:
+        # Metadata iterates (key, value) pairs but `in` looks up a key, as a mapping's does.
+        if self._authorization is not None and AUTHORIZATION not in metadata:  # type: ignore[comparison-overlap]
             metadata.add(AUTHORIZATION, self._authorization)
         timeout = client_call_details.timeout
-        details = client_call_details._replace(
+        # ClientCallDetails is a namedtuple at run time; the stubs declare a plain class.
+        details = client_call_details._replace(  # type: ignore[attr-defined]
             metadata=metadata, timeout=self._timeout if timeout is None else timeout
         )
         return await continuation(details, request)

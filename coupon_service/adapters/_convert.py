@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Row
 
@@ -27,11 +27,17 @@ def to_db(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
+@overload
+def from_db(moment: datetime) -> datetime: ...
+@overload
+def from_db(moment: None) -> None: ...
+@overload
+def from_db(moment: datetime | None) -> datetime | None: ...
 def from_db(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.replace(tzinfo=UTC)
 
 
-def customer_from_row(row: Row[Any]) -> Customer:
+def customer_from_row(row: Row[*tuple[Any, ...]]) -> Customer:
     return Customer(
         id=row.id,
         first_name=row.first_name,
@@ -39,8 +45,8 @@ def customer_from_row(row: Row[Any]) -> Customer:
         mobile=row.mobile,
         email=row.email,
         external_id=row.external_id,
-        created_at=from_db(row.created_at),  # type: ignore[arg-type]
-        updated_at=from_db(row.updated_at),  # type: ignore[arg-type]
+        created_at=from_db(row.created_at),
+        updated_at=from_db(row.updated_at),
     )
 
 
@@ -85,7 +91,7 @@ def policy_values(policy: SeriesPolicy) -> dict[str, Any]:
     }
 
 
-def series_from_row(row: Row[Any]) -> Series:
+def series_from_row(row: Row[*tuple[Any, ...]]) -> Series:
     policy = SeriesPolicy(
         description=row.description,
         discount_code=row.discount_code,
@@ -122,24 +128,24 @@ def series_from_row(row: Row[Any]) -> Series:
     )
 
 
-def issued_from_row(row: Row[Any]) -> IssuedCoupon:
+def issued_from_row(row: Row[*tuple[Any, ...]]) -> IssuedCoupon:
     return IssuedCoupon(
         id=row.id,
         code=row.code,
         series_id=row.series_id,
-        issued_at=from_db(row.issued_at),  # type: ignore[arg-type]
+        issued_at=from_db(row.issued_at),
         valid_till=from_db(row.valid_till),
         redemption_count=row.redemption_count,
     )
 
 
-def coupon_from_row(row: Row[Any]) -> Coupon:
+def coupon_from_row(row: Row[*tuple[Any, ...]]) -> Coupon:
     return Coupon(
         id=row.id,
         code=row.code,
         series_id=row.series_id,
         customer_id=row.customer_id,
-        issued_at=from_db(row.issued_at),  # type: ignore[arg-type]
+        issued_at=from_db(row.issued_at),
         valid_till=from_db(row.valid_till),
         redemption_count=row.redemption_count,
         metadata=IssuanceMetadata(

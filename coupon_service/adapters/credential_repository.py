@@ -40,12 +40,12 @@ _OF_ORG = (
 )
 
 
-def _key_from_row(row: Row[Any]) -> ApiKey:
+def _key_from_row(row: Row[*tuple[Any, ...]]) -> ApiKey:
     return ApiKey(
         key_id=row.key_id,
         org_id=row.org_id,
         scopes=scopes_from_text(row.scopes),
-        created_at=from_db(row.created_at),  # type: ignore[arg-type]
+        created_at=from_db(row.created_at),
         revoked_at=from_db(row.revoked_at),
     )
 

@@ -24,7 +24,9 @@ def alphabet_for(alpha_numeric: bool) -> str:
 
 
 def code_space(length: int, alpha_numeric: bool) -> int:
-    return len(alphabet_for(alpha_numeric)) ** length
+    # int ** int is typed Any (a negative exponent gives a float); `length` is never negative.
+    space: int = len(alphabet_for(alpha_numeric)) ** length
+    return space
 
 
 def check_capacity(length: int, alpha_numeric: bool, max_create: int | None) -> None:

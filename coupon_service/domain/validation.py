@@ -54,6 +54,7 @@ def check_customer(customer: CustomerRef | None) -> CustomerRef:
         raise mandatory(
             "customer", "customer is mandatory to set: give mobile, email or externalId"
         )
+    check_text(f"customer.{customer.type.value}", customer.value)
     return customer
 
 

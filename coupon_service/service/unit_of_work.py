@@ -114,12 +114,19 @@ class CredentialRepository(Protocol):
 
 
 class Transaction(Protocol):
-    orgs: OrgRepository
-    customers: CustomerRepository
-    series: SeriesRepository
-    coupons: CouponRepository
-    requests: RequestRepository
-    credentials: CredentialRepository
+    # Read-only members, so an implementation may hold its own concrete repository types.
+    @property
+    def orgs(self) -> OrgRepository: ...
+    @property
+    def customers(self) -> CustomerRepository: ...
+    @property
+    def series(self) -> SeriesRepository: ...
+    @property
+    def coupons(self) -> CouponRepository: ...
+    @property
+    def requests(self) -> RequestRepository: ...
+    @property
+    def credentials(self) -> CredentialRepository: ...
 
 
 class UnitOfWork(Protocol):

@@ -29,11 +29,12 @@ from coupon.v1 import (
     series_service_pb2,
 )
 from coupon_service.app import RunningService
+from tests.e2e.conftest import DEMO_AUTHORIZATION
 
 DEMO = customer_ref(mobile="11223569865")
 DEMO_CUSTOMER_ID = 555567088
 FAST_RETRY = RetryPolicy(max_attempts=4, initial_backoff=0.01, max_backoff=0.05)
-AUTHORIZATION = "Bearer test-token"
+AUTHORIZATION = DEMO_AUTHORIZATION
 # gRPC sends deadlines rounded up to a coarse unit; the server may see a little more time.
 SLACK = 0.05
 
@@ -60,12 +61,15 @@ class Seen:
 class FlakyProxy(grpc.GenericRpcHandler):
     """Forwards every call to the real server, except that it follows `plan` first: "drop"
     fails a call with UNAVAILABLE before the server sees it, "lose" lets the server answer and
-    then fails with UNAVAILABLE, "stall" waits until the caller's deadline passes."""
+    then fails with UNAVAILABLE, "stall" waits until the caller's deadline passes. A call that
+    carries no authorization is forwarded with `fallback_authorization`, when set, like a
+    gateway that holds the credentials."""
 
     def __init__(self, upstream: grpc.aio.Channel) -> None:
         self.upstream = upstream
         self.plan: list[str] = []
         self.seen: list[Seen] = []
+        self.fallback_authorization: str | None = None
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
         method = handler_call_details.method
@@ -80,11 +84,12 @@ class FlakyProxy(grpc.GenericRpcHandler):
             if step == "stall":
                 await asyncio.sleep(60)  # Cancelled when the caller's deadline passes.
             upstream = self.upstream.unary_unary(method)
+            forwarded = authorization or self.fallback_authorization
             try:
                 response = await upstream(
                     request,
                     timeout=context.time_remaining(),
-                    metadata=(("authorization", authorization),) if authorization else None,
+                    metadata=(("authorization", forwarded),) if forwarded else None,
                 )
             except grpc.aio.AioRpcError as error:
                 trailers = tuple(error.trailing_metadata() or ())
@@ -112,7 +117,9 @@ async def proxy(service: RunningService) -> AsyncIterator[tuple[FlakyProxy, int]
 
 @pytest.fixture
 async def client(service: RunningService) -> AsyncIterator[CouponClient]:
-    async with CouponClient(f"127.0.0.1:{service.grpc_port}", retry=FAST_RETRY) as opened:
+    async with CouponClient(
+        f"127.0.0.1:{service.grpc_port}", authorization=DEMO_AUTHORIZATION, retry=FAST_RETRY
+    ) as opened:
         yield opened
 
 
@@ -228,7 +235,9 @@ async def test_mandatory_field_raises_coupon_error_756(client, series_id, count,
 
 async def test_resource_exhausted_is_not_retried(proxy):
     handler, port = proxy
-    async with CouponClient(f"127.0.0.1:{port}", retry=FAST_RETRY) as client:
+    async with CouponClient(
+        f"127.0.0.1:{port}", authorization=DEMO_AUTHORIZATION, retry=FAST_RETRY
+    ) as client:
         await client.issue_multiple(700001, DEMO, count=100)
 
         with pytest.raises(CouponError) as caught:
@@ -373,7 +382,9 @@ def test_retry_policy_refuses_nonsense():
 async def test_a_dropped_call_and_a_lost_answer_never_issue_twice(proxy):
     handler, port = proxy
     handler.plan = ["drop", "lose"]
-    async with CouponClient(f"127.0.0.1:{port}", retry=FAST_RETRY) as client:
+    async with CouponClient(
+        f"127.0.0.1:{port}", authorization=DEMO_AUTHORIZATION, retry=FAST_RETRY
+    ) as client:
         response = await client.issue_multiple(415446, DEMO, count=2)
         stored = await list_coupons(client)
 
@@ -389,7 +400,9 @@ async def test_a_dropped_call_and_a_lost_answer_never_issue_twice(proxy):
 async def test_bulk_issue_retries_with_the_same_request_id(proxy):
     handler, port = proxy
     handler.plan = ["lose"]
-    async with CouponClient(f"127.0.0.1:{port}", retry=FAST_RETRY) as client:
+    async with CouponClient(
+        f"127.0.0.1:{port}", authorization=DEMO_AUTHORIZATION, retry=FAST_RETRY
+    ) as client:
         response = await client.bulk_issue([415446, 535521], DEMO, request_id="bulk-7")
         stored = await list_coupons(client)
 
@@ -415,7 +428,9 @@ async def test_a_request_id_the_caller_gives_is_kept_across_calls(client):
 async def test_without_retries_an_unavailable_call_fails_at_once(proxy):
     handler, port = proxy
     handler.plan = ["drop"]
-    async with CouponClient(f"127.0.0.1:{port}", retry=NO_RETRY) as client:
+    async with CouponClient(
+        f"127.0.0.1:{port}", authorization=DEMO_AUTHORIZATION, retry=NO_RETRY
+    ) as client:
         with pytest.raises(CouponError) as caught:
             await client.issue_multiple(415446, DEMO)
 
@@ -450,6 +465,8 @@ async def test_every_call_carries_the_default_deadline_and_the_authorization(pro
 
 async def test_a_deadline_given_per_call_wins(proxy):
     handler, port = proxy
+    # This client sends no authorization (asserted below): the proxy supplies the demo key.
+    handler.fallback_authorization = DEMO_AUTHORIZATION
     async with CouponClient(f"127.0.0.1:{port}") as client:
         await client.issue_multiple(415446, DEMO, timeout=0.5)
         await client.series.GetSeries(
@@ -468,7 +485,9 @@ async def test_a_deadline_given_per_call_wins(proxy):
 async def test_a_stalled_call_fails_with_deadline_exceeded(proxy):
     handler, port = proxy
     handler.plan = ["stall"]
-    async with CouponClient(f"127.0.0.1:{port}", timeout=0.2, retry=NO_RETRY) as client:
+    async with CouponClient(
+        f"127.0.0.1:{port}", authorization=DEMO_AUTHORIZATION, timeout=0.2, retry=NO_RETRY
+    ) as client:
         with pytest.raises(CouponError) as caught:
             await client.issue_multiple(415446, DEMO)
 
@@ -478,7 +497,9 @@ async def test_a_stalled_call_fails_with_deadline_exceeded(proxy):
 async def test_a_stalled_attempt_is_retried_with_the_same_request_id(proxy):
     handler, port = proxy
     handler.plan = ["stall"]
-    async with CouponClient(f"127.0.0.1:{port}", timeout=0.3, retry=FAST_RETRY) as client:
+    async with CouponClient(
+        f"127.0.0.1:{port}", authorization=DEMO_AUTHORIZATION, timeout=0.3, retry=FAST_RETRY
+    ) as client:
         response = await client.issue_multiple(415446, DEMO, count=2)
         stored = await list_coupons(client)
 

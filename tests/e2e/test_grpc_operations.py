@@ -27,8 +27,14 @@ from coupon.v1 import (
     series_service_pb2,
     series_service_pb2_grpc,
 )
+from coupon_service.adapters.database import create_engine
+from coupon_service.adapters.unit_of_work import SqlUnitOfWork
 from coupon_service.app import RunningService, start
 from coupon_service.config import Settings
+from coupon_service.domain.credentials import Scope
+from coupon_service.service.auth import create_key
+from coupon_service.service.orgs import create_org
+from tests.e2e.conftest import WithAuthorization
 from tests.e2e.test_grpc_issue_multiple import DOCUMENTED_MOBILE_BODY, issue, rich_failure
 
 BIN = Path(sys.executable).parent
@@ -374,7 +380,7 @@ ODD_ISSUES = [
     pytest.param(issue(415446, 1, id=INT64_MAX), 701, id="customer-id-int64-max"),
     pytest.param(issue(415446, 1, mobile="9" * 10_000), 701, id="mobile-10k"),
     pytest.param(issue(415446, 1, email="ünïcødé@exämple.com"), 701, id="email-unicode"),
-    pytest.param(issue(415446, 1, externalId="x\x00y"), 701, id="external-id-nul"),
+    pytest.param(issue(415446, 1, externalId="x\x00y"), 629, id="external-id-nul"),
     pytest.param(
         coupon_service_pb2.IssueMultipleRequest(
             seriesId=415446, customer={"mobile": DEMO_MOBILE}, requestId="r" * 129
@@ -522,18 +528,28 @@ async def test_odd_management_request_gets_a_clear_error(channel, call, status):
 # --- text PostgreSQL cannot store -------------------------------------------------------------
 
 
+async def _new_org_and_key(db_url: str) -> str:
+    """A fresh organisation with a manage key in the database; the key's authorization value."""
+    engine = create_engine(db_url)
+    try:
+        uow = SqlUnitOfWork(engine)
+        name = f"e2e-{uuid.uuid4().hex[:12]}"
+        await create_org(uow, name)
+        return (await create_key(uow, name, [Scope.MANAGE])).authorization
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
 async def postgres_channel(postgres_url: str) -> AsyncIterator[grpc.aio.Channel]:
     """A real server on the session's PostgreSQL database, acting for a fresh organisation."""
-    settings = Settings(
-        db_url=postgres_url,
-        grpc_port=0,
-        http_port=0,
-        default_org=f"e2e-{uuid.uuid4().hex[:12]}",
-    )
+    authorization = await _new_org_and_key(postgres_url)
+    settings = Settings(db_url=postgres_url, grpc_port=0, http_port=0)
     running = await start(settings)
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.grpc_port}") as opened:
+        async with grpc.aio.insecure_channel(
+            f"127.0.0.1:{running.grpc_port}", interceptors=[WithAuthorization(authorization)]
+        ) as opened:
             yield opened
     finally:
         await running.stop(0)

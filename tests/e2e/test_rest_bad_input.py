@@ -13,6 +13,7 @@ import pytest
 from coupon_service.app import RunningService
 from coupon_service.entrypoints.rest import bodies
 from coupon_service.service import issuing
+from tests.e2e.conftest import DEMO_AUTHORIZATION
 
 ISSUE = "/v2/coupon/issue/multiple"
 BULK = "/v2/coupon/bulk/issue"
@@ -200,9 +201,13 @@ async def test_a_body_that_stops_arriving_is_408_not_a_hang(
 ) -> None:
     monkeypatch.setattr(bodies, "BODY_TIMEOUT_SECONDS", 0.3)
     reader, writer = await asyncio.open_connection("127.0.0.1", service.http_port)
+    # Credentials are checked before the body is read: send good ones, so the body is awaited.
+    authorization = f"Authorization: {DEMO_AUTHORIZATION}\r\n".encode()
     writer.write(
         b"POST /v2/coupon/issue/multiple HTTP/1.1\r\nHost: test\r\n"
-        b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n" + GOOD[:20]
+        + authorization
+        + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        + GOOD[:20]
     )
     await writer.drain()
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)

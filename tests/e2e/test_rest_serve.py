@@ -13,6 +13,7 @@ from pathlib import Path
 import grpc
 
 from coupon.v1 import coupon_service_pb2, coupon_service_pb2_grpc
+from tests.e2e.conftest import DEMO_AUTHORIZATION
 
 CLI = Path(sys.executable).with_name("coupon-service")
 SERVING = re.compile(rb"serving (gRPC|REST) on (?:http://)?([\w.:-]+):(\d+)")
@@ -56,23 +57,18 @@ async def test_serve_logs_its_ports_and_answers_curl_on_both_routes(tmp_path: Pa
         ports = await asyncio.wait_for(_bound_ports(process.stderr), timeout=60)
         base = f"http://127.0.0.1:{ports[b'REST']}"
         json_type = "Content-Type: application/json"
+        post = ("-X", "POST", "-H", json_type, "-H", f"Authorization: {DEMO_AUTHORIZATION}")
 
         issue = '{"seriesId": 415446, "count": 2, "customer": {"mobile": "11223569865"}}'
-        status, body = await _curl(
-            "-X", "POST", f"{base}/v2/coupon/issue/multiple", "-H", json_type, "-d", issue
-        )
+        status, body = await _curl(*post, f"{base}/v2/coupon/issue/multiple", "-d", issue)
         assert status == 200 and body["successCount"] == 2
 
         bulk = '{"seriesIds": [544770, 553379], "customer": {"mobile": "11223569865"}}'
-        status, body = await _curl(
-            "-X", "POST", f"{base}/v2/coupon/bulk/issue", "-H", json_type, "-d", bulk
-        )
+        status, body = await _curl(*post, f"{base}/v2/coupon/bulk/issue", "-d", bulk)
         assert status == 200 and (body["totalCount"], body["failureCount"]) == (2, 0)
 
         unknown = '{"seriesId": 123, "customer": {"mobile": "11223569865"}}'
-        status, body = await _curl(
-            "-X", "POST", f"{base}/v2/coupon/issue/multiple", "-H", json_type, "-d", unknown
-        )
+        status, body = await _curl(*post, f"{base}/v2/coupon/issue/multiple", "-d", unknown)
         assert status == 404 and body["errors"] == [
             {"status": False, "code": 707, "message": "Coupon Series ID is invalid"}
         ]
@@ -82,7 +78,8 @@ async def test_serve_logs_its_ports_and_answers_curl_on_both_routes(tmp_path: Pa
             request = coupon_service_pb2.BulkIssueRequest(
                 seriesIds=[553379], customer={"mobile": "11223569865"}
             )
-            answer = await stub.BulkIssue(request, timeout=10)
+            authorization = (("authorization", DEMO_AUTHORIZATION),)
+            answer = await stub.BulkIssue(request, metadata=authorization, timeout=10)
             assert answer.totalCount == 1
     finally:
         if process.returncode is None:

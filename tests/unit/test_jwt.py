@@ -6,6 +6,7 @@ Every forged, expired, misdirected or malformed credential must be refused as UN
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -297,13 +298,20 @@ async def test_the_pem_used_for_forging_is_the_configured_public_key(
     assert _public_pem_of(jwks_path) == _public_pem(rsa_key)
 
 
+@dataclasses.dataclass(frozen=True)
+class FromNow:
+    """A time claim `seconds` from when the test runs (not from when it was collected)."""
+
+    seconds: int
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
         ({"aud": "someone-else"}, "another audience"),
         ({"iss": "https://evil.example"}, "another issuer"),
-        ({"exp": int(time.time()) - 120}, "has expired"),
-        ({"nbf": int(time.time()) + 120}, "not valid yet"),
+        ({"exp": FromNow(-120)}, "has expired"),
+        ({"nbf": FromNow(120)}, "not valid yet"),
         ({"exp": None}, "lacks a required claim"),
         ({"iss": None}, "lacks a required claim"),
         ({"aud": None}, "lacks a required claim"),
@@ -315,6 +323,8 @@ async def test_misdirected_expired_and_incomplete_tokens_are_refused(
     overrides: dict[str, object],
     message: str,
 ) -> None:
+    now = int(time.time())
+    overrides = {k: now + v.seconds if isinstance(v, FromNow) else v for k, v in overrides.items()}
     for token in (hs256(**overrides), rs256(rsa_key, **overrides)):
         error = await refused(authenticator, f"Bearer {token}")
         assert message in error.message

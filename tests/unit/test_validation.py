@@ -174,3 +174,13 @@ def test_check_request_id_over_128_is_629(length: int) -> None:
     with pytest.raises(InvalidRequest) as caught:
         check_request_id("k" * length)
     assert_invalid(caught.value, 629, "requestId", "requestId must be at most 128 characters")
+
+
+@pytest.mark.parametrize(
+    "identifier", [IdentifierType.MOBILE, IdentifierType.EMAIL, IdentifierType.EXTERNAL_ID]
+)
+def test_check_customer_refuses_nul_characters(identifier: IdentifierType) -> None:
+    with pytest.raises(InvalidRequest) as raised:
+        check_customer(CustomerRef(identifier, "a\x00b"))
+    assert raised.value.code == ErrorCode.INVALID_INPUT
+    assert raised.value.field == f"customer.{identifier.value}"

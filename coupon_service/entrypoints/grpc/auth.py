@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from grpc_status import rpc_status
@@ -20,6 +20,12 @@ logger = logging.getLogger(__name__)
 # Probes and `grpcurl list` / `describe` must work without credentials.
 OPEN_METHOD_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 _OWN_PACKAGE = "/coupon.v1."
+# The context of any call: authentication serves every method alike.
+_Context = grpc.aio.ServicerContext[Any, Any]
+# The stubs type RpcMethodHandler's behaviours for the sync server; on a grpc.aio server they are
+# coroutine functions (one response) and async generator functions (streamed responses).
+_UnaryBehavior = Callable[[Any, _Context], Awaitable[Any]]
+_StreamingBehavior = Callable[[Any, _Context], AsyncIterator[Any]]
 _caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
     "coupon_caller", default=None
 )
@@ -30,7 +36,7 @@ def current_caller() -> Caller | None:
     return _caller.get()
 
 
-async def caller_org(context: grpc.aio.ServicerContext) -> int:
+async def caller_org(context: _Context) -> int:
     """The servicers' OrgResolver: the organisation the interceptor authenticated."""
     caller = _caller.get()
     if caller is None:  # The interceptor is missing: refuse rather than guess an org.
@@ -45,7 +51,7 @@ def _operation(method: str) -> str:
     return method.rsplit("/", 1)[-1] if method.startswith(_OWN_PACKAGE) else method
 
 
-def _authorization(context: grpc.aio.ServicerContext) -> list[object]:
+def _authorization(context: _Context) -> list[object]:
     return [value for key, value in context.invocation_metadata() or () if key == "authorization"]
 
 
@@ -61,11 +67,13 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
-        method = handler_call_details.method  # type: ignore[attr-defined]
+        method = handler_call_details.method
         if handler is None or method.startswith(OPEN_METHOD_PREFIXES):
             return handler
         operation = _operation(method)
@@ -75,21 +83,22 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         }
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self._unary(handler.unary_unary, operation), **options
+                self._unary(cast(_UnaryBehavior, handler.unary_unary), operation), **options
             )
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
-                self._unary(handler.stream_unary, operation), **options
+                self._unary(cast(_UnaryBehavior, handler.stream_unary), operation), **options
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._streaming(handler.unary_stream, operation), **options
+                self._streaming(cast(_StreamingBehavior, handler.unary_stream), operation),
+                **options,
             )
         return grpc.stream_stream_rpc_method_handler(
-            self._streaming(handler.stream_stream, operation), **options
+            self._streaming(cast(_StreamingBehavior, handler.stream_stream), operation), **options
         )
 
-    async def _caller(self, context: grpc.aio.ServicerContext, operation: str) -> Caller:
+    async def _caller(self, context: _Context, operation: str) -> Caller:
         try:
             return await self._authenticator.authorize_headers(_authorization(context), operation)
         except AccessDenied as error:
@@ -100,10 +109,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             await context.abort(grpc.StatusCode.INTERNAL, "internal error")
             raise
 
-    def _unary(
-        self, behavior: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]], operation: str
-    ) -> Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]:
-        async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    def _unary(self, behavior: _UnaryBehavior, operation: str) -> _UnaryBehavior:
+        async def authenticated(request: Any, context: _Context) -> Any:
             token = _caller.set(await self._caller(context, operation))
             try:
                 return await behavior(request, context)
@@ -112,14 +119,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
         return authenticated
 
-    def _streaming(
-        self,
-        behavior: Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]],
-        operation: str,
-    ) -> Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]:
-        async def authenticated(
-            request: Any, context: grpc.aio.ServicerContext
-        ) -> AsyncIterator[Any]:
+    def _streaming(self, behavior: _StreamingBehavior, operation: str) -> _StreamingBehavior:
+        async def authenticated(request: Any, context: _Context) -> AsyncIterator[Any]:
             # No reset: grpc may close the generator from another context. The call's task
             # owns a copy of the context, so the value ends with it.
             _caller.set(await self._caller(context, operation))

@@ -30,17 +30,19 @@ from .errors import status_for
 logger = logging.getLogger(__name__)
 _Request = TypeVar("_Request")
 _Response = TypeVar("_Response")
-OrgResolver = Callable[[grpc.aio.ServicerContext], Awaitable[int]]
-_Handler = Callable[[Any, _Request, grpc.aio.ServicerContext, int], Awaitable[_Response]]
+# The context of any call: the servicers only pass it on to abort with a status.
+_Context = grpc.aio.ServicerContext[Any, Any]
+OrgResolver = Callable[[_Context], Awaitable[int]]
+_Handler = Callable[[Any, _Request, _Context, int], Awaitable[_Response]]
 
 
 def _rpc(
     handler: _Handler[_Request, _Response],
-) -> Callable[[Any, _Request, grpc.aio.ServicerContext], Awaitable[_Response]]:
+) -> Callable[[Any, _Request, _Context], Awaitable[_Response]]:
     """Resolves the caller's organisation and turns domain errors into rich statuses."""
 
     @functools.wraps(handler)
-    async def wrapper(self: Any, request: _Request, context: grpc.aio.ServicerContext) -> _Response:
+    async def wrapper(self: Any, request: _Request, context: _Context) -> _Response:
         org_id = await self.resolve_org(context)
         try:
             return await handler(self, request, context, org_id)
@@ -69,7 +71,7 @@ class CouponServicer(_Servicer, coupon_service_pb2_grpc.CouponServiceServicer):
     async def IssueMultiple(
         self,
         request: coupon_service_pb2.IssueMultipleRequest,
-        context: grpc.aio.ServicerContext,
+        context: _Context,
         org_id: int,
     ) -> coupon_service_pb2.IssueMultipleResponse:
         result = await issuing.issue_multiple(self.uow, org_id, converters.issue_request(request))
@@ -79,7 +81,7 @@ class CouponServicer(_Servicer, coupon_service_pb2_grpc.CouponServiceServicer):
     async def BulkIssue(
         self,
         request: coupon_service_pb2.BulkIssueRequest,
-        context: grpc.aio.ServicerContext,
+        context: _Context,
         org_id: int,
     ) -> coupon_service_pb2.BulkIssueResponse:
         result = await issuing.bulk_issue(self.uow, org_id, converters.bulk_issue_request(request))
@@ -91,7 +93,7 @@ class SeriesServicer(_Servicer, series_service_pb2_grpc.SeriesServiceServicer):
     async def CreateSeries(
         self,
         request: series_service_pb2.CreateSeriesRequest,
-        context: grpc.aio.ServicerContext,
+        context: _Context,
         org_id: int,
     ) -> series_service_pb2.Series:
         created = await series.create_series(
@@ -106,7 +108,7 @@ class SeriesServicer(_Servicer, series_service_pb2_grpc.SeriesServiceServicer):
     async def GetSeries(
         self,
         request: series_service_pb2.GetSeriesRequest,
-        context: grpc.aio.ServicerContext,
+        context: _Context,
         org_id: int,
     ) -> series_service_pb2.Series:
         found = await series.get_series(self.uow, org_id, request.series_id)
@@ -116,7 +118,7 @@ class SeriesServicer(_Servicer, series_service_pb2_grpc.SeriesServiceServicer):
     async def ListSeries(
         self,
         request: series_service_pb2.ListSeriesRequest,
-        context: grpc.aio.ServicerContext,
+        context: _Context,
         org_id: int,
     ) -> series_service_pb2.ListSeriesResponse:
         page = await series.list_series(self.uow, org_id, request.page_size, request.page_token)
@@ -129,7 +131,7 @@ class SeriesServicer(_Servicer, series_service_pb2_grpc.SeriesServiceServicer):
     async def UploadCodes(
         self,
         request: series_service_pb2.UploadCodesRequest,
-        context: grpc.aio.ServicerContext,
+        context: _Context,
         org_id: int,
     ) -> series_service_pb2.UploadCodesResponse:
         if request.series_id <= 0:
@@ -148,7 +150,7 @@ class CustomerServicer(_Servicer, customer_service_pb2_grpc.CustomerServiceServi
     async def CreateCustomer(
         self,
         request: customer_service_pb2.CreateCustomerRequest,
-        context: grpc.aio.ServicerContext,
+        context: _Context,
         org_id: int,
     ) -> customer_service_pb2.Customer:
         created = await customers.create_customer(
@@ -160,7 +162,7 @@ class CustomerServicer(_Servicer, customer_service_pb2_grpc.CustomerServiceServi
     async def UpdateCustomer(
         self,
         request: customer_service_pb2.UpdateCustomerRequest,
-        context: grpc.aio.ServicerContext,
+        context: _Context,
         org_id: int,
     ) -> customer_service_pb2.Customer:
         updated = await customers.update_customer(
@@ -172,7 +174,7 @@ class CustomerServicer(_Servicer, customer_service_pb2_grpc.CustomerServiceServi
     async def GetCustomer(
         self,
         request: customer_service_pb2.GetCustomerRequest,
-        context: grpc.aio.ServicerContext,
+        context: _Context,
         org_id: int,
     ) -> customer_service_pb2.Customer:
         found = await customers.get_customer(self.uow, org_id, _required_ref(request.customer))
@@ -182,7 +184,7 @@ class CustomerServicer(_Servicer, customer_service_pb2_grpc.CustomerServiceServi
     async def ListCustomerCoupons(
         self,
         request: customer_service_pb2.ListCustomerCouponsRequest,
-        context: grpc.aio.ServicerContext,
+        context: _Context,
         org_id: int,
     ) -> customer_service_pb2.ListCustomerCouponsResponse:
         page = await customers.list_customer_coupons(

@@ -33,7 +33,9 @@ JsonObject = dict[str, Any]
 def message_json(message: Message) -> JsonObject:
     """`message` as JSON with every field present and int64 fields as numbers."""
     printed = json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
-    return _object(message.DESCRIPTOR, printed)
+    # The stubs type DESCRIPTOR as Descriptor | upb's Descriptor, but upb's is a Descriptor too
+    # (isinstance holds), so the union is the stubs' artefact.
+    return _object(message.DESCRIPTOR, printed)  # type: ignore[arg-type]
 
 
 def issue_multiple_json(response: coupon_service_pb2.IssueMultipleResponse) -> JsonObject:
