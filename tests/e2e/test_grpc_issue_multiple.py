@@ -24,6 +24,11 @@ from coupon.v1 import (
     series_service_pb2,
     series_service_pb2_grpc,
 )
+from tests.documented import (
+    DOCUMENTED_CONFIG_KEYS,
+    DOCUMENTED_PROFILE_KEYS,
+    DOCUMENTED_RESPONSE_KEYS,
+)
 
 DEMO_MOBILE = "11223569865"
 DEMO_CUSTOMER_ID = 555567088
@@ -206,56 +211,11 @@ async def test_documented_response_shape_and_customer(coupons):
     response = await coupons.IssueMultiple(parse_issue(DOCUMENTED_MOBILE_BODY), timeout=10)
     printed = json_format.MessageToDict(response, always_print_fields_with_no_presence=True)
 
-    assert {
-        "coupons",
-        "couponConfig",
-        "totalCount",
-        "failureCount",
-        "successCount",
-        "customer",
-        "errors",
-        "warnings",
-    } <= printed.keys()
+    assert set(DOCUMENTED_RESPONSE_KEYS) <= printed.keys()
     assert {"code", "couponId"} <= printed["coupons"][0].keys()
-    assert {
-        "customPropertyMap",
-        "id",
-        "description",
-        "discountCode",
-        "info",
-        "discountUpto",
-        "discountValue",
-        "issueToLoyalty",
-        "numUploadedNonIssued",
-        "numUploadedTotal",
-        "redemptionValidAfterDays",
-        "ownerId",
-        "ownerValidity",
-        "alphaNumeric",
-        "shortCodeLength",
-        "randomCodeLength",
-        "fixedExpiryDate",
-        "numTotal",
-        "latestIssualTime",
-        "latestRedemptionTime",
-        "discountOn",
-        "discountType",
-        "externalIssual",
-        "updateProductData",
-    } <= printed["couponConfig"].keys()
+    assert set(DOCUMENTED_CONFIG_KEYS) <= printed["couponConfig"].keys()
     profile = printed["customer"]["profiles"][0]
-    assert {
-        "firstName",
-        "lastName",
-        "fields",
-        "allFields",
-        "identifiers",
-        "commChannels",
-        "userId",
-        "accountId",
-        "autoUpdateTime",
-        "identifiersAll",
-    } <= profile.keys()
+    assert set(DOCUMENTED_PROFILE_KEYS) <= profile.keys()
 
     customer = response.customer
     assert customer.id == DEMO_CUSTOMER_ID

@@ -34,70 +34,13 @@ from coupon_service.entrypoints.rest.rendering import (
     issue_multiple_json,
     message_json,
 )
+from tests.documented import (
+    DOCUMENTED_BULK_RESULT_KEYS,
+    DOCUMENTED_CONFIG_KEYS,
+    DOCUMENTED_PROFILE_KEYS,
+    DOCUMENTED_RESPONSE_KEYS,
+)
 
-# Key order of the first documented /v2/coupon/issue/multiple response.
-DOCUMENTED_RESPONSE_KEYS = [
-    "coupons",
-    "couponConfig",
-    "totalCount",
-    "failureCount",
-    "successCount",
-    "customer",
-    "errors",
-    "warnings",
-]
-DOCUMENTED_CONFIG_KEYS = [
-    "customPropertyMap",
-    "id",
-    "description",
-    "discountCode",
-    "info",
-    "discountUpto",
-    "discountValue",
-    "issueToLoyalty",
-    "numUploadedNonIssued",
-    "numUploadedTotal",
-    "redemptionValidAfterDays",
-    "ownerId",
-    "ownerValidity",
-    "alphaNumeric",
-    "shortCodeLength",
-    "randomCodeLength",
-    "fixedExpiryDate",
-    "numTotal",
-    "latestIssualTime",
-    "latestRedemptionTime",
-    "discountOn",
-    "discountType",
-    "externalIssual",
-    "updateProductData",
-]
-DOCUMENTED_PROFILE_KEYS = [
-    "firstName",
-    "lastName",
-    "fields",
-    "allFields",
-    "identifiers",
-    "commChannels",
-    "userId",
-    "accountId",
-    "autoUpdateTime",
-    "identifiersAll",
-]
-DOCUMENTED_BULK_RESULT_KEYS = [
-    "code",
-    "seriesId",
-    "description",
-    "discountCode",
-    "validTill",
-    "discountType",
-    "discountValue",
-    "discountUpto",
-    "discountOn",
-    "detailedInfo",
-    "redemptionCount",
-    "id",
-]
 BEYOND_DOUBLE = 2**53 + 1  # Not exactly representable as a double: proto3 JSON quotes it.
 
 
