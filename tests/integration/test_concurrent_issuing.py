@@ -141,3 +141,35 @@ async def test_concurrent_retries_with_one_request_id_issue_once(
     }
     assert len(codes_per_call) == 1 and len(next(iter(codes_per_call))) == 3
     assert (await get_series(uow, org_id, series.id)).num_issued == 3
+
+
+async def test_unlimited_series_count_every_coupon_without_a_lock(
+    uow: SqlUnitOfWork, org_id: int, db_url: str
+) -> None:
+    series = await a_series(uow, org_id)
+    customers = [await a_customer(uow, org_id) for _ in range(16)]
+    requests = [IssueRequest([series.id], 2, by_mobile(c)) for c in customers for _ in range(4)]
+
+    codes, failures = _split(await _race(db_url, org_id, requests))
+
+    assert len(codes) == len(set(codes)) == 2 * CALLERS
+    assert not failures
+    assert (await get_series(uow, org_id, series.id)).num_issued == 2 * CALLERS
+
+
+async def test_several_series_in_opposite_orders_never_deadlock(
+    uow: SqlUnitOfWork, org_id: int, db_url: str
+) -> None:
+    # Series named in opposite orders by concurrent callers: their rows are locked in one
+    # global order (ascending ids), so no two calls wait on each other in a ring.
+    ids = [(await a_series(uow, org_id)).id for _ in range(4)]
+    customer = await a_customer(uow, org_id)
+    orders = [ids, ids[::-1]]
+    requests = [IssueRequest(orders[i % 2], 1, by_mobile(customer)) for i in range(CALLERS)]
+
+    codes, failures = _split(await _race(db_url, org_id, requests))
+
+    assert not failures
+    assert len(codes) == len(set(codes)) == len(ids) * CALLERS
+    for series_id in ids:
+        assert (await get_series(uow, org_id, series_id)).num_issued == CALLERS
