@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import grpc
@@ -25,6 +25,7 @@ from ...domain.validation import check_customer
 from ...service import customers, issuing, series
 from ...service.unit_of_work import UnitOfWork
 from .. import converters
+from ..uninterrupted import uninterrupted
 from .errors import status_for
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ _Response = TypeVar("_Response")
 # The context of any call: the servicers only pass it on to abort with a status.
 _Context = grpc.aio.ServicerContext[Any, Any]
 OrgResolver = Callable[[_Context], Awaitable[int]]
-_Handler = Callable[[Any, _Request, _Context, int], Awaitable[_Response]]
+_Handler = Callable[[Any, _Request, _Context, int], Coroutine[Any, Any, _Response]]
 
 
 def _rpc(
@@ -45,7 +46,7 @@ def _rpc(
     async def wrapper(self: Any, request: _Request, context: _Context) -> _Response:
         org_id = await self.resolve_org(context)
         try:
-            return await handler(self, request, context, org_id)
+            return await uninterrupted(handler(self, request, context, org_id))
         except CouponServiceError as error:
             await context.abort_with_status(rpc_status.to_status(status_for(error)))
             raise  # abort_with_status raises; this line is never reached.
