@@ -18,7 +18,7 @@ from .config import Settings
 from .entrypoints.grpc.auth import AuthInterceptor, caller_org
 from .entrypoints.grpc.server import GrpcServer, start_grpc_server
 from .entrypoints.rest import RestServer, create_app, start_rest_server
-from .entrypoints.uninterrupted import uninterrupted
+from .entrypoints.uninterrupted import uninterrupted, wait_for_orphans
 from .service.auth import Authenticator
 
 logger = logging.getLogger("coupon_service")
@@ -45,6 +45,7 @@ class RunningService:
     async def stop(self, grace_seconds: float | None = None) -> None:
         grace = self.settings.grace_seconds if grace_seconds is None else grace_seconds
         await asyncio.gather(self.rest.stop(grace), self.grpc.stop(grace))
+        await wait_for_orphans(max(grace, 1.0))
         await self.engine.dispose()
 
 

@@ -34,3 +34,9 @@ def _retrieve_outcome(task: asyncio.Task[Any]) -> None:
     # Nobody awaits an orphan: read its outcome so asyncio does not log it as never retrieved.
     if not task.cancelled():
         task.exception()
+
+
+async def wait_for_orphans(seconds: float) -> None:
+    """Lets work whose caller left finish, for at most `seconds`, before the database closes."""
+    if _orphans:
+        await asyncio.wait(set(_orphans), timeout=seconds)
