@@ -13,6 +13,11 @@ import grpc
 import httpx
 import pytest
 
+from coupon.v1 import (
+    coupon_service_pb2_grpc,
+    customer_service_pb2_grpc,
+    series_service_pb2_grpc,
+)
 from coupon_service.adapters.database import create_engine
 from coupon_service.adapters.migrate import migrate
 from coupon_service.adapters.unit_of_work import SqlUnitOfWork
@@ -77,6 +82,21 @@ async def channel(service: RunningService) -> AsyncIterator[grpc.aio.Channel]:
     interceptors = [WithAuthorization(DEMO_AUTHORIZATION)]
     async with grpc.aio.insecure_channel(target, interceptors=interceptors) as opened:
         yield opened
+
+
+@pytest.fixture
+def coupons(channel: grpc.aio.Channel) -> coupon_service_pb2_grpc.CouponServiceStub:
+    return coupon_service_pb2_grpc.CouponServiceStub(channel)
+
+
+@pytest.fixture
+def series(channel: grpc.aio.Channel) -> series_service_pb2_grpc.SeriesServiceStub:
+    return series_service_pb2_grpc.SeriesServiceStub(channel)
+
+
+@pytest.fixture
+def customers(channel: grpc.aio.Channel) -> customer_service_pb2_grpc.CustomerServiceStub:
+    return customer_service_pb2_grpc.CustomerServiceStub(channel)
 
 
 @pytest.fixture

@@ -17,9 +17,7 @@ from grpc_status import rpc_status
 from coupon.v1 import (
     common_pb2,
     coupon_service_pb2,
-    coupon_service_pb2_grpc,
     customer_service_pb2,
-    customer_service_pb2_grpc,
     errors_pb2,
     series_service_pb2,
     series_service_pb2_grpc,
@@ -154,21 +152,6 @@ def error_entries(
     response: coupon_service_pb2.IssueMultipleResponse,
 ) -> list[tuple[bool, int, str, int]]:
     return [(e.status, e.code, e.message, e.seriesId) for e in response.errors]
-
-
-@pytest.fixture
-def coupons(channel: grpc.aio.Channel) -> coupon_service_pb2_grpc.CouponServiceStub:
-    return coupon_service_pb2_grpc.CouponServiceStub(channel)
-
-
-@pytest.fixture
-def customers(channel: grpc.aio.Channel) -> customer_service_pb2_grpc.CustomerServiceStub:
-    return customer_service_pb2_grpc.CustomerServiceStub(channel)
-
-
-@pytest.fixture
-def series(channel: grpc.aio.Channel) -> series_service_pb2_grpc.SeriesServiceStub:
-    return series_service_pb2_grpc.SeriesServiceStub(channel)
 
 
 async def num_issued(stub: series_service_pb2_grpc.SeriesServiceStub, series_id: int) -> int:

@@ -12,11 +12,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from coupon.v1 import (
     common_pb2,
-    coupon_service_pb2_grpc,
     customer_service_pb2,
-    customer_service_pb2_grpc,
     series_service_pb2,
-    series_service_pb2_grpc,
 )
 from tests.e2e.test_grpc_issue_multiple import assert_failure, issue, rich_failure
 
@@ -46,21 +43,6 @@ def lookup(**ref: object) -> customer_service_pb2.GetCustomerRequest:
 
 def coupons_of(**ref: object) -> customer_service_pb2.ListCustomerCouponsRequest:
     return customer_service_pb2.ListCustomerCouponsRequest(customer=common_pb2.CustomerRef(**ref))
-
-
-@pytest.fixture
-def coupons(channel: grpc.aio.Channel) -> coupon_service_pb2_grpc.CouponServiceStub:
-    return coupon_service_pb2_grpc.CouponServiceStub(channel)
-
-
-@pytest.fixture
-def series(channel: grpc.aio.Channel) -> series_service_pb2_grpc.SeriesServiceStub:
-    return series_service_pb2_grpc.SeriesServiceStub(channel)
-
-
-@pytest.fixture
-def customers(channel: grpc.aio.Channel) -> customer_service_pb2_grpc.CustomerServiceStub:
-    return customer_service_pb2_grpc.CustomerServiceStub(channel)
 
 
 # --- CreateSeries and GetSeries ---------------------------------------------------------------
