@@ -6,7 +6,9 @@ import asyncio
 import dataclasses
 import logging
 import signal
+from collections.abc import Sequence
 
+import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
@@ -49,7 +51,9 @@ class RunningService:
         await self.engine.dispose()
 
 
-async def start(settings: Settings) -> RunningService:
+async def start(
+    settings: Settings, *, extra_handlers: Sequence[grpc.GenericRpcHandler] = ()
+) -> RunningService:
     """Migrates, loads the demo data if asked, and opens both front doors.
 
     Raises ValueError for an unusable token configuration and OSError for a busy port.
@@ -71,7 +75,11 @@ async def start(settings: Settings) -> RunningService:
 
     address = f"{settings.host}:{settings.grpc_port}"
     grpc_server = await start_grpc_server(
-        uow, caller_org, address, interceptors=[AuthInterceptor(authenticator)]
+        uow,
+        caller_org,
+        address,
+        interceptors=[AuthInterceptor(authenticator)],
+        extra_handlers=extra_handlers,
     )
     if grpc_server.port == 0:
         await grpc_server.stop(0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -47,7 +49,10 @@ async def start_grpc_server(
     resolve_org: OrgResolver,
     address: str,
     interceptors: list[grpc.aio.ServerInterceptor] | None = None,
+    extra_handlers: Sequence[grpc.GenericRpcHandler] = (),
 ) -> GrpcServer:
+    """Starts the coupon.v1 services; `extra_handlers` (the benchmark's empty RPC) are served
+    behind the same interceptors, on the same event loop."""
     server = grpc.aio.server(
         interceptors=interceptors or [],
         options=[
@@ -64,6 +69,8 @@ async def start_grpc_server(
     customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(
         CustomerServicer(uow, resolve_org), server
     )
+    if extra_handlers:
+        server.add_generic_rpc_handlers(tuple(extra_handlers))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
