@@ -66,7 +66,7 @@ async def start(
         from .demo import load_demo_data
 
         await load_demo_data(uow)
-    authenticator = Authenticator(uow, tokens)
+    authenticator = Authenticator(uow, tokens, cache_seconds=settings.credential_cache_seconds)
 
     async def rest_caller_org(request: Request, operation: str) -> int:
         """The REST twin of the gRPC interceptor: the same check, the same scopes."""

@@ -64,7 +64,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     key_create.add_argument(
         "--scope", choices=[s.value for s in Scope], default=Scope.ISSUE.value, help=_SCOPE_HELP
     )
-    key_revoke = key.add_parser("revoke", help="revoke a key from the next call on")
+    key_revoke = key.add_parser("revoke", help="revoke a key: refused everywhere within 1 s")
     key_revoke.add_argument("key_id")
     key_list = key.add_parser("list", help="list an organisation's keys (never their secrets)")
     key_list.add_argument("--org", required=True)

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 
 from .adapters.database import DEFAULT_DB_URL
+from .service.credential_cache import DEFAULT_TTL_SECONDS
 
 
 def _port(name: str, default: int) -> int:
     raw = os.environ.get(name, "")
     return int(raw) if raw.strip() else default
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    seconds = float(raw) if raw.strip() else default
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"{name} must be a number of seconds, 0 or more: {raw!r}")
+    return seconds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +37,9 @@ class Settings:
     jwt_jwks: str = ""  # A JWKS file path or an https:// URL.
     jwt_hs256_secret: str = dataclasses.field(default="", repr=False)
     jwt_org_claim: str = "org"
+    # How long a replica trusts what it last read of a key or an org: revocation takes effect
+    # within this time. 0 reads the store on every call.
+    credential_cache_seconds: float = DEFAULT_TTL_SECONDS
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -39,4 +52,7 @@ class Settings:
             jwt_jwks=os.environ.get("COUPON_JWT_JWKS", ""),
             jwt_hs256_secret=os.environ.get("COUPON_JWT_HS256_SECRET", ""),
             jwt_org_claim=os.environ.get("COUPON_JWT_ORG_CLAIM") or "org",
+            credential_cache_seconds=_seconds(
+                "COUPON_CREDENTIAL_CACHE_SECONDS", DEFAULT_TTL_SECONDS
+            ),
         )

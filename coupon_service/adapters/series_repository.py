@@ -1,37 +1,43 @@
-"""Coupon series of one organisation, locked row by row while a call issues from them."""
+"""Coupon series of one organisation, with the counts their counter shards add up to."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import ScalarSelect, bindparam, func, insert, select, update
+from sqlalchemy import BigInteger, ScalarSelect, bindparam, cast, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.model import Series, SeriesPolicy
 from ..service.unit_of_work import IdentifierTaken
 from ._convert import policy_values, series_from_row, to_db
-from .tables import series
+from .tables import series, series_counters
 
-# FOR UPDATE holds each series row until commit, so every count this call reads about the
-# series (issued, held by the customer, left in the pool) stays true until it writes.
-# SQLite ignores it: there BEGIN IMMEDIATE already made this the only writer.
-_LOCK = (
-    select(series)
+# A series with its counters: the sums of its counter shards (see tables.series_counters).
+_WITH_COUNTS = select(
+    series,
+    select(cast(func.coalesce(func.sum(series_counters.c.num_issued), 0), BigInteger))
     .where(
-        series.c.org_id == bindparam("org_id"), series.c.id.in_(bindparam("ids", expanding=True))
+        series_counters.c.org_id == series.c.org_id,
+        series_counters.c.series_id == series.c.id,
     )
-    .order_by(series.c.id)
-    .with_for_update()
+    .scalar_subquery()
+    .label("num_issued"),
+    select(func.max(series_counters.c.latest_issued_at))
+    .where(
+        series_counters.c.org_id == series.c.org_id,
+        series_counters.c.series_id == series.c.id,
+    )
+    .scalar_subquery()
+    .label("latest_issued_at"),
 )
-_GET_MANY = select(series).where(
+_GET_MANY = _WITH_COUNTS.where(
     series.c.org_id == bindparam("org_id"), series.c.id.in_(bindparam("ids", expanding=True))
 )
-_GET = select(series).where(series.c.org_id == bindparam("org_id"), series.c.id == bindparam("id"))
+_GET = _WITH_COUNTS.where(series.c.org_id == bindparam("org_id"), series.c.id == bindparam("id"))
 _LIST = (
-    select(series)
-    .where(series.c.org_id == bindparam("org_id"), series.c.id > bindparam("after_id"))
+    _WITH_COUNTS.where(series.c.org_id == bindparam("org_id"), series.c.id > bindparam("after_id"))
     .order_by(series.c.id)
     .limit(bindparam("limit"))
 )
@@ -48,20 +54,10 @@ def _next_id(org_id: int) -> ScalarSelect[int]:
     )
 
 
-_RECORD_ISSUED = (
-    update(series)
-    .where(series.c.org_id == bindparam("in_org_id"), series.c.id == bindparam("series_id"))
-    .values(
-        num_issued=series.c.num_issued + bindparam("count"),
-        latest_issued_at=bindparam("at"),
-    )
-    .returning(series)
-)
 _RECORD_UPLOADED = (
     update(series)
     .where(series.c.org_id == bindparam("in_org_id"), series.c.id == bindparam("series_id"))
     .values(num_uploaded=series.c.num_uploaded + bindparam("count"))
-    .returning(series)
 )
 
 
@@ -73,11 +69,6 @@ class SqlSeriesRepository:
         result = await self._connection.execute(
             _GET_MANY, {"org_id": org_id, "ids": list(series_ids)}
         )
-        return {row.id: series_from_row(row) for row in result}
-
-    async def lock(self, org_id: int, series_ids: Sequence[int]) -> dict[int, Series]:
-        """Locks the rows in ascending id order, so two calls never wait on each other in a ring."""
-        result = await self._connection.execute(_LOCK, {"org_id": org_id, "ids": list(series_ids)})
         return {row.id: series_from_row(row) for row in result}
 
     async def get(self, org_id: int, series_id: int) -> Series | None:
@@ -100,20 +91,22 @@ class SqlSeriesRepository:
             try:
                 async with self._connection.begin_nested():
                     result = await self._connection.execute(
-                        insert(series).values(values).returning(series)
+                        insert(series).values(values).returning(series.c.id)
                     )
-                return series_from_row(result.one())
+                return await self._stored(org_id, result.scalar_one())
             except IntegrityError:
                 if series_id:
                     raise IdentifierTaken("id") from None
         raise IdentifierTaken("id")  # Concurrent creates kept taking the next free id.
 
-    async def record_issued(self, org_id: int, series_id: int, count: int, at: datetime) -> Series:
-        params = {"in_org_id": org_id, "series_id": series_id, "count": count, "at": to_db(at)}
-        result = await self._connection.execute(_RECORD_ISSUED, params)
-        return series_from_row(result.one())
-
     async def record_uploaded(self, org_id: int, series_id: int, count: int) -> Series:
         params = {"in_org_id": org_id, "series_id": series_id, "count": count}
-        result = await self._connection.execute(_RECORD_UPLOADED, params)
-        return series_from_row(result.one())
+        await self._connection.execute(_RECORD_UPLOADED, params)
+        return await self._stored(org_id, series_id)
+
+    async def _stored(self, org_id: int, series_id: int) -> Series:
+        """A series this transaction has just written, so it is there."""
+        stored = await self.get(org_id, series_id)
+        if stored is None:
+            raise LookupError(f"series {series_id} vanished inside its own transaction")
+        return stored

@@ -88,10 +88,23 @@ series = Table(
     Column("externally_managed", Boolean, nullable=False, server_default=text("false")),
     Column("redemption_valid_after_days", Integer, nullable=False, server_default="0"),
     Column("custom_properties", Text, nullable=False, server_default="{}"),
-    Column("num_issued", BigInteger, nullable=False, server_default="0"),
     Column("num_uploaded", BigInteger, nullable=False, server_default="0"),
-    Column("latest_issued_at", DateTime),
     Column("created_at", DateTime, nullable=False),
+)
+
+# How many coupons a series has issued, kept apart from its row: a popular series would
+# otherwise be one hot row that every issuing batch on every replica queues on. Each batch adds
+# its count to one shard of its choosing; the series' count is the sum of its shards. A series
+# with a limit is locked while a batch issues from it, so the sum read under that lock is exact.
+series_counters = Table(
+    "series_counters",
+    metadata,
+    Column("org_id", Id, primary_key=True),
+    Column("series_id", BigInteger, primary_key=True),
+    Column("shard", Integer, primary_key=True, autoincrement=False),
+    Column("num_issued", BigInteger, nullable=False, server_default="0"),
+    Column("latest_issued_at", DateTime),
+    ForeignKeyConstraint(["org_id", "series_id"], ["series.org_id", "series.id"]),
 )
 
 # An uploaded code is a coupon row with no customer yet; issuing it fills customer_id.

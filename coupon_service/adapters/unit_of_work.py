@@ -1,18 +1,25 @@
-"""The SQLAlchemy unit of work: one AsyncConnection and one transaction per use-case call."""
+"""The SQLAlchemy unit of work: one AsyncConnection and one transaction per use-case call, and
+the issuing batches, each in one transaction on the driver connection of the same pool."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ..service.unit_of_work import BatchStore
 from .coupon_repository import SqlCouponRepository
 from .credential_repository import SqlCredentialRepository
 from .customer_repository import SqlCustomerRepository
 from .org_repository import SqlOrgRepository
+from .postgres_batch import run_postgres_batch
 from .request_repository import SqlRequestRepository
 from .series_repository import SqlSeriesRepository
+from .sqlite_batch import run_sqlite_batch
+
+_Result = TypeVar("_Result")
 
 
 class SqlTransaction:
@@ -28,6 +35,12 @@ class SqlTransaction:
 class SqlUnitOfWork:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.batchers: dict[str, Any] = {}
+
+    async def run_batch(self, work: Callable[[BatchStore], _Result]) -> _Result:
+        if self.engine.dialect.name == "sqlite":
+            return await run_sqlite_batch(self.engine, work)
+        return await run_postgres_batch(self.engine, work)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTransaction]:

@@ -7,7 +7,8 @@ CouponServiceError
 ├── Expired               713: the series or the coupon's validity has ended
 ├── AlreadyHasCoupon      709: one per customer, already held, and resending is off
 ├── NothingIssued         6xx: the policy allowed none of the requested coupons
-└── RequestIdReused       629: an idempotency key came back with a different request
+├── RequestIdReused       629: an idempotency key came back with a different request
+└── Unavailable           678: the database could not commit; nothing was written, retry
 
 AccessDenied              who may call: the documents define no code for it, so none is sent
 ├── Unauthenticated       credentials missing, malformed, unknown, wrong, revoked or expired
@@ -53,6 +54,7 @@ class ErrorKind(enum.Enum):
     FAILED_PRECONDITION = "failed_precondition"
     RESOURCE_EXHAUSTED = "resource_exhausted"
     ABORTED = "aborted"
+    UNAVAILABLE = "unavailable"
     UNAUTHENTICATED = "unauthenticated"
     PERMISSION_DENIED = "permission_denied"
 
@@ -114,6 +116,12 @@ class RequestIdReused(CouponServiceError):
     kind = ErrorKind.FAILED_PRECONDITION
 
 
+class Unavailable(CouponServiceError):
+    """Nothing was written and a retry may succeed; with the same request id it is always safe."""
+
+    kind = ErrorKind.UNAVAILABLE
+
+
 CUSTOMER_NOT_FOUND_MESSAGE = (
     "The customer could not be found. Please check mobile, email, external id passed"
 )
@@ -131,6 +139,18 @@ def series_not_found(series_id: int) -> NotFound:
     return NotFound(
         ErrorCode.SERIES_INVALID, SERIES_INVALID_MESSAGE, metadata={"seriesId": str(series_id)}
     )
+
+
+def issue_unavailable(*, conflict: bool = False) -> Unavailable:
+    """The call's batch could not be committed: UNAVAILABLE, or ABORTED for a conflict."""
+    error = Unavailable(
+        ErrorCode.ISSUE_FAILED,
+        "the coupons could not be issued just now: nothing was written; retry the call"
+        " (with the same requestId a retry never issues twice)",
+    )
+    if conflict:
+        error.kind = ErrorKind.ABORTED
+    return error
 
 
 def mandatory(field: str, message: str | None = None) -> InvalidRequest:

@@ -119,8 +119,14 @@ def needs_series_lock(series: Series) -> bool:
     return counts_holdings(series) or series.policy.max_create is not None
 
 
-def plan_issue(series: Series, *, requested: int, held_by_customer: int) -> IssuePlan:
-    """Decides how many of `requested` coupons to issue, given what the customer already holds."""
+def plan_issue(
+    series: Series, *, requested: int, held_by_customer: int, pool_left: int | None = None
+) -> IssuePlan:
+    """Decides how many of `requested` coupons to issue, given what the customer already holds.
+
+    `pool_left` is how many uploaded codes the caller could reserve; by default the series'
+    own count of codes not yet issued.
+    """
     policy = series.policy
     shortfalls: list[tuple[Shortfall, int]] = []
     granted = requested
@@ -152,7 +158,10 @@ def plan_issue(series: Series, *, requested: int, held_by_customer: int) -> Issu
     if policy.max_create is not None:
         cap(policy.max_create - series.num_issued, Shortfall.SERIES_LIMIT)
     if policy.code_source is CodeSource.UPLOADED:
-        cap(series.num_uploaded_non_issued, Shortfall.POOL_EMPTY)
+        cap(
+            series.num_uploaded_non_issued if pool_left is None else pool_left,
+            Shortfall.POOL_EMPTY,
+        )
     return IssuePlan(granted, False, tuple(shortfalls))
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -28,9 +29,10 @@ from ..domain.credentials import (
     verify_secret,
 )
 from ..domain.errors import AlreadyExists, ErrorCode, Unauthenticated, invalid_input
+from .credential_cache import DEFAULT_TTL_SECONDS, CredentialCache
 from .issuing import utcnow
 from .orgs import create_org
-from .unit_of_work import IdentifierTaken, UnitOfWork
+from .unit_of_work import IdentifierTaken, StoredKey, UnitOfWork
 
 __all__ = [
     "CHALLENGE",
@@ -101,7 +103,10 @@ async def create_key(
 
 
 async def revoke_key(uow: UnitOfWork, key_id: str, *, now: datetime | None = None) -> ApiKey:
-    """Revokes a key from the next call on; revoking it again keeps the first moment."""
+    """Revokes a key; every Authenticator refuses it within its `cache_seconds` (default 1 s).
+
+    Revoking it again keeps the first moment.
+    """
     async with uow.transaction() as tx:
         revoked = await tx.credentials.revoke(key_id, now or utcnow())
     if revoked is None:
@@ -118,11 +123,32 @@ async def list_keys(uow: UnitOfWork, org_name: str) -> list[ApiKey]:
 
 
 class Authenticator:
-    """The credential check of both front doors, against the store on every call."""
+    """The credential check of both front doors.
 
-    def __init__(self, uow: UnitOfWork, tokens: TokenVerifier | None = None) -> None:
+    What the store says of a key id or an organisation is kept for `cache_seconds` (0: asked on
+    every call), so a call needs no second transaction, and a revocation takes effect within
+    that time on every replica. Verdicts are not kept: every call's secret is checked anew.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        tokens: TokenVerifier | None = None,
+        *,
+        cache_seconds: float = DEFAULT_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._uow = uow
         self._tokens = tokens
+        # Misses are kept too, as briefly: the miss a client repeats is a revoked or mistyped key
+        # it keeps retrying, a transaction per call otherwise. Ids are drawn at random, so a key
+        # is practically never tried before it exists. An attacker's random ids cannot grow the
+        # cache past its bound; at worst they push real keys out, which then cost what they did
+        # before there was a cache.
+        self._keys: CredentialCache[str, StoredKey | None] = CredentialCache(
+            cache_seconds, clock=clock
+        )
+        self._orgs: CredentialCache[str, int | None] = CredentialCache(cache_seconds, clock=clock)
 
     async def authenticate(self, authorization: str | None) -> Caller:
         """The caller an authorization header value names; raises Unauthenticated."""
@@ -150,8 +176,7 @@ class Authenticator:
         key_id, secret = parse_basic(credentials)
         stored = None
         if KEY_ID_PATTERN.match(key_id):
-            async with self._uow.transaction() as tx:
-                stored = await tx.credentials.find_active(key_id)
+            stored = await self._keys.get(key_id, lambda: self._find_key(key_id))
         # An unknown key is checked against a stand-in digest: it costs what a wrong secret does.
         matches = verify_secret(secret, UNKNOWN_KEY if stored is None else stored.secret)
         if stored is None or not matches:
@@ -167,10 +192,17 @@ class Authenticator:
                 metadata={"scheme": "Bearer"},
             )
         claims = await self._tokens.verify(token)
-        async with self._uow.transaction() as tx:
-            org_id = await tx.orgs.find(claims.org_name)
+        org_id = await self._orgs.get(claims.org_name, lambda: self._find_org(claims.org_name))
         if org_id is None:
             raise Unauthenticated(
                 "the bearer token names no known organisation", metadata={"scheme": "Bearer"}
             )
         return Caller(org_id, claims.org_name, claims.scopes, claims.subject)
+
+    async def _find_key(self, key_id: str) -> StoredKey | None:
+        async with self._uow.transaction() as tx:
+            return await tx.credentials.find_active(key_id)
+
+    async def _find_org(self, name: str) -> int | None:
+        async with self._uow.transaction() as tx:
+            return await tx.orgs.find(name)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ..domain.errors import (
     CouponServiceError,
@@ -17,50 +17,24 @@ from ..domain.errors import (
     series_not_found,
 )
 from ..domain.issuing import SeriesOutcome, Shortfall
+from ..domain.model import IssuedCoupon, Series
 from .results import BulkEntry, BulkIssueRequest, IssueRequest
-from .unit_of_work import RequestIdTaken, StoredRequest, Transaction, UnitOfWork
-
-_Result = TypeVar("_Result")
 
 
-async def once_per_request_id(
-    uow: UnitOfWork,
-    org_id: int,
-    operation: str,
-    request: IssueRequest | BulkIssueRequest,
-    request_id: str | None,
-    work: Callable[[Transaction], Awaitable[tuple[_Result, str]]],
-    replay: Callable[[Transaction, str], Awaitable[_Result]],
-) -> _Result:
-    """Runs `work` in one transaction, storing its outcome under `request_id` in that same
-    transaction; a call that finds the key already stored replays the stored outcome."""
-    fingerprint = _fingerprint(operation, request) if request_id else ""
-    while True:
-        try:
-            async with uow.transaction() as tx:
-                if request_id:
-                    stored = await tx.requests.get(org_id, request_id)
-                    if stored is not None:
-                        if stored.fingerprint != fingerprint:
-                            raise RequestIdReused(
-                                ErrorCode.INVALID_INPUT,
-                                "requestId was already used for a different request",
-                                field="requestId",
-                            )
-                        return await replay(tx, stored.outcome)
-                result, encoded = await work(tx)
-                if request_id:
-                    await tx.requests.add(org_id, request_id, StoredRequest(fingerprint, encoded))
-                return result
-        except RequestIdTaken:
-            continue  # A concurrent call with the same key committed first: replay it.
-
-
-def _fingerprint(operation: str, request: IssueRequest | BulkIssueRequest) -> str:
+def fingerprint(operation: str, request: IssueRequest | BulkIssueRequest) -> str:
+    """What a request asks for, without its key: a retry must match it to be replayed."""
     described = {"operation": operation, **dataclasses.asdict(request)}
     described.pop("request_id")
     text = json.dumps(described, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def request_id_reused() -> RequestIdReused:
+    return RequestIdReused(
+        ErrorCode.INVALID_INPUT,
+        "requestId was already used for a different request",
+        field="requestId",
+    )
 
 
 def _encode_outcome(outcome: SeriesOutcome) -> dict[str, Any]:
@@ -72,21 +46,8 @@ def _encode_outcome(outcome: SeriesOutcome) -> dict[str, Any]:
     }
 
 
-async def _decode_outcome(tx: Transaction, org_id: int, item: dict[str, Any]) -> SeriesOutcome:
-    series = await tx.series.get(org_id, int(item["series"]))
-    if series is None:
-        raise series_not_found(int(item["series"]))
-    coupons = await tx.coupons.by_ids(org_id, item["coupons"])
-    shortfalls = tuple((Shortfall[name], count) for name, count in item["shortfalls"])
-    return SeriesOutcome(series, int(item["requested"]), tuple(coupons), shortfalls)
-
-
 def encode_outcomes(outcomes: Sequence[SeriesOutcome]) -> str:
     return json.dumps([_encode_outcome(outcome) for outcome in outcomes])
-
-
-async def decode_outcomes(tx: Transaction, org_id: int, stored: str) -> list[SeriesOutcome]:
-    return [await _decode_outcome(tx, org_id, item) for item in json.loads(stored)]
 
 
 def encode_entries(entries: Sequence[BulkEntry]) -> str:
@@ -101,12 +62,48 @@ def encode_entries(entries: Sequence[BulkEntry]) -> str:
     return json.dumps(encoded)
 
 
-async def decode_entries(tx: Transaction, org_id: int, stored: str) -> list[BulkEntry]:
+def _stored_outcomes(items: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for item in items:
+        yield item.get("outcome", item)
+
+
+def stored_references(stored: str) -> tuple[list[int], list[int]]:
+    """The series ids and coupon ids a stored outcome names: what a replay must read."""
+    outcomes = [o for o in _stored_outcomes(json.loads(stored)) if "series" in o]
+    return [int(o["series"]) for o in outcomes], [int(i) for o in outcomes for i in o["coupons"]]
+
+
+def _decode_outcome(
+    item: Mapping[str, Any],
+    series_of: Callable[[int], Series | None],
+    coupons: Mapping[int, IssuedCoupon],
+) -> SeriesOutcome:
+    series = series_of(int(item["series"]))
+    if series is None:
+        raise series_not_found(int(item["series"]))
+    issued = tuple(coupons[int(i)] for i in item["coupons"] if int(i) in coupons)
+    shortfalls = tuple((Shortfall[name], count) for name, count in item["shortfalls"])
+    return SeriesOutcome(series, int(item["requested"]), issued, shortfalls)
+
+
+def decode_outcomes(
+    stored: str,
+    series_of: Callable[[int], Series | None],
+    coupons: Mapping[int, IssuedCoupon],
+) -> list[SeriesOutcome]:
+    return [_decode_outcome(item, series_of, coupons) for item in json.loads(stored)]
+
+
+def decode_entries(
+    stored: str,
+    series_of: Callable[[int], Series | None],
+    coupons: Mapping[int, IssuedCoupon],
+) -> list[BulkEntry]:
     entries = []
     for item in json.loads(stored):
         series_id = int(item["entity"])
         if "outcome" in item:
-            outcome = await _decode_outcome(tx, org_id, item["outcome"])
+            outcome = _decode_outcome(item["outcome"], series_of, coupons)
             entries.append(BulkEntry(series_id, outcome, None))
             continue
         code, message, kind = item["error"]

@@ -1,20 +1,22 @@
-"""The issuing use cases: IssueMultiple and BulkIssue, with idempotent retries."""
+"""The issuing use cases: IssueMultiple and BulkIssue, with idempotent retries.
+
+Each call is validated here, then joins the next batch of its database (service/batching.py);
+the batch reads, plans and writes for all its calls in one transaction (service/issue_batch.py)
+and answers each call when it has committed.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from ..domain import validation
-from ..domain.errors import CouponServiceError, customer_not_found
-from ..domain.issuing import SeriesOutcome
-from ..domain.model import Customer, CustomerRef
-from .idempotency import (
-    decode_entries,
-    decode_outcomes,
-    encode_entries,
-    encode_outcomes,
-    once_per_request_id,
-)
+from ..domain.errors import CouponServiceError, issue_unavailable
+from ..domain.model import CustomerRef, IssuanceMetadata
+from .batching import Batcher
+from .idempotency import fingerprint
+from .issue_batch import Answer, IssueCall, issue_batch
 from .results import (
     BulkEntry,
     BulkIssueRequest,
@@ -23,8 +25,9 @@ from .results import (
     IssueRequest,
     utcnow,
 )
-from .series_issuer import SeriesIssuer
-from .unit_of_work import Transaction, UnitOfWork
+from .unit_of_work import StoreConflict, StoreUnavailable, UnitOfWork
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "BulkEntry",
@@ -34,8 +37,14 @@ __all__ = [
     "IssueRequest",
     "bulk_issue",
     "issue_multiple",
+    "issuing_batcher",
     "utcnow",
 ]
+
+# A batch takes at most this many calls, and at most this many coupons unless a single call
+# asks for more: big enough to share the commit, small enough that no caller waits long.
+MAX_BATCH_CALLS = 64
+MAX_BATCH_COUPONS = 5_000
 
 
 async def issue_multiple(
@@ -44,28 +53,14 @@ async def issue_multiple(
     """Issues `count` coupons from each named series to one customer, as the policy allows."""
     count = validation.resolve_count(request.count)
     validation.check_series_ids(request.series_ids, "seriesId")
-    customer_ref = validation.check_customer(request.customer)
+    customer = validation.check_customer(request.customer)
     validation.check_metadata(request.metadata)
     validation.check_request_id(request.request_id)
-    issued_at = now or utcnow()
-
-    async def work(tx: Transaction) -> tuple[IssueMultipleResult, str]:
-        customer = await find_customer(tx, org_id, customer_ref)
-        issuer = SeriesIssuer(tx, org_id, customer, request.metadata, request.request_id, issued_at)
-        await issuer.load(request.series_ids)
-        outcomes = [await issuer.issue(series_id, count) for series_id in request.series_ids]
-        if not any(outcome.coupons for outcome in outcomes):
-            raise outcomes[0].nothing_issued()
-        outcomes = await issuer.finish(outcomes)
-        return IssueMultipleResult(customer, tuple(outcomes)), encode_outcomes(outcomes)
-
-    async def replay(tx: Transaction, stored: str) -> IssueMultipleResult:
-        customer = await find_customer(tx, org_id, customer_ref)
-        return IssueMultipleResult(customer, tuple(await decode_outcomes(tx, org_id, stored)))
-
-    return await once_per_request_id(
-        uow, org_id, "IssueMultiple", request, request.request_id, work, replay
-    )
+    call = _call(org_id, "IssueMultiple", request, customer, count, request.metadata, now)
+    answer = await issuing_batcher(uow).submit(call, weight=call.weight)
+    if isinstance(answer, IssueMultipleResult):
+        return answer
+    raise _unexpected(answer)
 
 
 async def bulk_issue(
@@ -73,43 +68,59 @@ async def bulk_issue(
 ) -> BulkIssueResult:
     """Issues one coupon from each named series; each series succeeds or fails on its own."""
     validation.check_series_ids(request.series_ids, "seriesIds")
-    customer_ref = validation.check_customer(request.customer)
+    customer = validation.check_customer(request.customer)
     validation.check_metadata(request.metadata)
     validation.check_request_id(request.request_id)
-    issued_at = now or utcnow()
+    call = _call(org_id, "BulkIssue", request, customer, 1, request.metadata, now)
+    answer = await issuing_batcher(uow).submit(call, weight=call.weight)
+    if isinstance(answer, BulkIssueResult):
+        return answer
+    raise _unexpected(answer)
 
-    async def work(tx: Transaction) -> tuple[BulkIssueResult, str]:
-        customer = await find_customer(tx, org_id, customer_ref)
-        issuer = SeriesIssuer(tx, org_id, customer, request.metadata, request.request_id, issued_at)
-        await issuer.load(request.series_ids)
-        answers: list[SeriesOutcome | CouponServiceError] = []
-        for series_id in request.series_ids:
+
+def issuing_batcher(uow: UnitOfWork) -> Batcher[IssueCall, Answer]:
+    """The one batcher of this database's issuing calls, made on first use."""
+    batcher = uow.batchers.get("issuing")
+    if batcher is None:
+
+        async def run(calls: Sequence[IssueCall]) -> list[Answer]:
             try:
-                outcome = await issuer.issue(series_id, 1)
-                answers.append(outcome if outcome.coupons else outcome.nothing_issued())
-            except CouponServiceError as error:
-                answers.append(error)
-        issued = await issuer.finish([a for a in answers if isinstance(a, SeriesOutcome)])
-        fresh = iter(issued)
-        entries = tuple(
-            BulkEntry(series_id, next(fresh), None)
-            if isinstance(answer, SeriesOutcome)
-            else BulkEntry(series_id, None, answer)
-            for series_id, answer in zip(request.series_ids, answers, strict=True)
-        )
-        return BulkIssueResult(customer, entries), encode_entries(entries)
+                return await uow.run_batch(lambda store: issue_batch(store, calls))
+            except StoreUnavailable as error:
+                logger.warning(
+                    "an issuing batch of %d calls was not committed: %s", len(calls), error
+                )
+                retry = issue_unavailable(conflict=isinstance(error, StoreConflict))
+                return [retry] * len(calls)
 
-    async def replay(tx: Transaction, stored: str) -> BulkIssueResult:
-        customer = await find_customer(tx, org_id, customer_ref)
-        return BulkIssueResult(customer, tuple(await decode_entries(tx, org_id, stored)))
+        batcher = Batcher(run, max_calls=MAX_BATCH_CALLS, max_weight=MAX_BATCH_COUPONS)
+        uow.batchers["issuing"] = batcher
+    return batcher
 
-    return await once_per_request_id(
-        uow, org_id, "BulkIssue", request, request.request_id, work, replay
+
+def _call(
+    org_id: int,
+    operation: str,
+    request: IssueRequest | BulkIssueRequest,
+    customer: CustomerRef,
+    count: int,
+    metadata: IssuanceMetadata,
+    now: datetime | None,
+) -> IssueCall:
+    return IssueCall(
+        org_id=org_id,
+        bulk=operation == "BulkIssue",
+        customer=customer,
+        series_ids=tuple(request.series_ids),
+        count=count,
+        metadata=metadata,
+        request_id=request.request_id,
+        fingerprint=fingerprint(operation, request) if request.request_id else "",
+        issued_at=now or utcnow(),
     )
 
 
-async def find_customer(tx: Transaction, org_id: int, ref: CustomerRef) -> Customer:
-    customer = await tx.customers.find(org_id, ref)
-    if customer is None:
-        raise customer_not_found()
-    return customer
+def _unexpected(answer: object) -> Exception:
+    if isinstance(answer, CouponServiceError):
+        return answer
+    return TypeError(f"an issuing batch answered {answer!r}")

@@ -124,8 +124,7 @@ async def upload_codes(
         raise invalid_input("codes", f"code {bad[:70]!r} is not 1 to 64 letters, digits, - or _")
     unique = list(dict.fromkeys(codes))
     async with uow.transaction() as tx:
-        locked = await tx.series.lock(org_id, [series_id])
-        series = locked.get(series_id)
+        series = await tx.series.get(org_id, series_id)
         if series is None:
             raise series_not_found(series_id)
         if series.policy.code_source is not CodeSource.UPLOADED:

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from ..domain.credentials import ApiKey, HashedSecret
 from ..domain.model import (
     Coupon,
     Customer,
     CustomerRef,
-    IssuanceMetadata,
-    IssuedCoupon,
     Series,
     SeriesPolicy,
 )
+from .batch_store import BatchStore as BatchStore
+from .batch_store import StoredRequest as StoredRequest
+
+_Result = TypeVar("_Result")
 
 
 class IdentifierTaken(Exception):
@@ -32,22 +34,13 @@ class RequestIdTaken(Exception):
     """Another transaction stored the same idempotency key first."""
 
 
-@dataclasses.dataclass(frozen=True)
-class StoredRequest:
-    fingerprint: str
-    outcome: str
+class StoreUnavailable(Exception):
+    """The database could not be reached or could not commit; nothing of the work was written,
+    so the same call may be retried (with the same request id, a retry never issues twice)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class NewCoupons:
-    """Coupons to write for one customer from one series."""
-
-    series: Series
-    customer_id: int
-    issued_at: datetime
-    valid_till: datetime | None
-    metadata: IssuanceMetadata
-    request_id: str | None
+class StoreConflict(StoreUnavailable):
+    """The database gave up on the transaction (a deadlock or serialization failure)."""
 
 
 class OrgRepository(Protocol):
@@ -64,29 +57,14 @@ class CustomerRepository(Protocol):
 
 class SeriesRepository(Protocol):
     async def get_many(self, org_id: int, series_ids: Sequence[int]) -> dict[int, Series]: ...
-    async def lock(self, org_id: int, series_ids: Sequence[int]) -> dict[int, Series]: ...
     async def get(self, org_id: int, series_id: int) -> Series | None: ...
     async def list(self, org_id: int, after_id: int, limit: int) -> list[Series]: ...
     async def add(self, org_id: int, series_id: int | None, policy: SeriesPolicy) -> Series: ...
-    async def record_issued(
-        self, org_id: int, series_id: int, count: int, at: datetime
-    ) -> Series: ...
     async def record_uploaded(self, org_id: int, series_id: int, count: int) -> Series: ...
 
 
 class CouponRepository(Protocol):
-    async def held_count(self, org_id: int, series_id: int, customer_id: int) -> int: ...
-    async def first_held(
-        self, org_id: int, series_id: int, customer_id: int
-    ) -> IssuedCoupon | None: ...
-    async def claim_uploaded(
-        self, org_id: int, new: NewCoupons, count: int
-    ) -> list[IssuedCoupon]: ...
-    async def insert_new(
-        self, org_id: int, new: NewCoupons, codes: Sequence[str], shared: bool
-    ) -> list[IssuedCoupon]: ...
     async def upload(self, org_id: int, series_id: int, codes: Sequence[str]) -> list[str]: ...
-    async def by_ids(self, org_id: int, coupon_ids: Sequence[int]) -> list[IssuedCoupon]: ...
     async def of_customer(
         self, org_id: int, customer_id: int, series_id: int | None, after_id: int, limit: int
     ) -> list[Coupon]: ...
@@ -132,4 +110,18 @@ class Transaction(Protocol):
 class UnitOfWork(Protocol):
     """Opens transactions; a transaction commits when its block ends and rolls back on error."""
 
+    # Where the service layer keeps its batchers for this database (see service/batching.py):
+    # every caller holding this unit of work shares them.
+    batchers: dict[str, Any]
+
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+    async def run_batch(self, work: Callable[[BatchStore], _Result]) -> _Result:
+        """Runs `work` in one transaction of its own and commits it.
+
+        `work` is plain synchronous code: it runs without returning to the event loop between
+        statements (on SQLite in the driver's own thread), so the connection is held only
+        while the database works. Raises StoreUnavailable or StoreConflict, and nothing is
+        written, when the transaction cannot be committed.
+        """
+        ...

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import pathlib
 import uuid
 
 import jwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from coupon_service.adapters.database import create_engine
 from coupon_service.adapters.jwt_tokens import JwtVerifier
@@ -33,11 +34,22 @@ def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-async def test_a_key_authenticates_until_it_is_revoked(uow: SqlUnitOfWork) -> None:
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_key_authenticates_until_its_revocation_outlives_the_cache(
+    uow: SqlUnitOfWork,
+) -> None:
     org = _name("org")
     org_id = await create_org(uow, org)
     new = await create_key(uow, org, [Scope.ISSUE])
-    authenticator = Authenticator(uow)
+    clock = FakeClock()
+    authenticator = Authenticator(uow, cache_seconds=1.0, clock=clock)
 
     caller = await authenticator.authenticate(new.authorization)
     assert (caller.org_id, caller.org_name, caller.scopes) == (org_id, org, {Scope.ISSUE})
@@ -45,10 +57,34 @@ async def test_a_key_authenticates_until_it_is_revoked(uow: SqlUnitOfWork) -> No
 
     revoked = await revoke_key(uow, new.key.key_id)
     assert revoked.revoked_at is not None
+    clock.now += 1.0  # The promise: refused once the second has passed.
     with pytest.raises(Unauthenticated):
         await authenticator.authenticate(new.authorization)
     again = await revoke_key(uow, new.key.key_id)
     assert again.revoked_at == revoked.revoked_at
+
+
+async def test_calls_within_the_cache_time_read_the_store_once(uow: SqlUnitOfWork) -> None:
+    org = _name("org")
+    await create_org(uow, org)
+    new = await create_key(uow, org, [Scope.ISSUE])
+    authenticator = Authenticator(uow, cache_seconds=60.0)
+    transactions: list[object] = []
+
+    def began(connection: object) -> None:
+        transactions.append(connection)
+
+    event.listen(uow.engine.sync_engine, "begin", began)
+    try:
+        callers = await asyncio.gather(
+            *(authenticator.authenticate(new.authorization) for _ in range(64))
+        )
+        with pytest.raises(Unauthenticated):  # The digest is cached, the verdict is not.
+            await authenticator.authenticate(basic_header(new.key.key_id, new.secret + "x"))
+    finally:
+        event.remove(uow.engine.sync_engine, "begin", began)
+    assert {caller.subject for caller in callers} == {new.key.key_id}
+    assert len(transactions) == 1
 
 
 async def test_a_key_of_org_a_authenticates_as_org_a_only(uow: SqlUnitOfWork) -> None:

@@ -25,6 +25,8 @@ _HTTP_STATUSES: dict[ErrorKind, int] = {
     # callers read those as "retry later", and retrying cannot make an exhausted series issue.
     ErrorKind.RESOURCE_EXHAUSTED: 400,
     ErrorKind.ABORTED: 400,
+    # The database could not commit: nothing was written, and retrying is the right thing.
+    ErrorKind.UNAVAILABLE: 503,
     ErrorKind.UNAUTHENTICATED: 401,
     ErrorKind.PERMISSION_DENIED: 403,
 }

@@ -1,0 +1,243 @@
+"""Issuing batches on PostgreSQL: one set-based statement per step for the whole batch.
+
+Each step sends the batch's values as arrays (`unnest`, `= ANY`) on the asyncpg connection of
+SQLAlchemy's pool, so a batch of 64 calls costs about as many round trips as a single call,
+and asyncpg keeps every statement prepared. The batch's steps are plain synchronous code (the
+same code SQLite runs in its driver thread); here they run in a greenlet, the bridge
+SQLAlchemy's own `AsyncConnection.run_sync` uses, each statement awaited on the event loop.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import await_only, greenlet_spawn
+
+from ..domain.model import Customer, IdentifierType, IssuedCoupon, Series
+from ..service.batch_store import (
+    CouponRow,
+    CustomerKey,
+    Holding,
+    HoldingKey,
+    IssuedCount,
+    PoolCode,
+    RequestKey,
+    SeriesKey,
+    StoredRequest,
+)
+from ..service.unit_of_work import BatchStore, StoreConflict, StoreUnavailable
+from ._convert import to_db
+from ._rows import customer_from_mapping, series_from_mapping
+from .postgres_sql import (
+    ADD_ISSUED,
+    ASSIGN_POOL,
+    CLAIM_REQUESTS,
+    COUPONS_BY_IDS,
+    DELETE_COUPONS,
+    FIND_CUSTOMERS,
+    HOLDINGS,
+    INSERT_COUPONS,
+    ISSUED_COUNTS,
+    LOCK_SERIES,
+    RELEASE_REQUESTS,
+    RESERVE_POOL,
+    SERIES,
+    STORE_OUTCOMES,
+    STORED_REQUESTS,
+)
+
+_Result = TypeVar("_Result")
+# Counter rows a series' issued count is spread over: concurrent batches on several replicas
+# each pick one at random, so they rarely wait on the same row.
+COUNTER_SHARDS = 16
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows as one list per column: the arrays `unnest` takes apart again."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+
+class PostgresBatchStore:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+
+    def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await_only(self._connection.fetch(sql, *args))
+        return rows
+
+    def _execute(self, sql: str, *args: Any) -> None:
+        await_only(self._connection.execute(sql, *args))
+
+    def claim_request_ids(
+        self, keys: Sequence[tuple[RequestKey, str]]
+    ) -> dict[RequestKey, StoredRequest]:
+        orgs, ids, prints = _columns([(o, r, f) for (o, r), f in keys], 3)
+        now = to_db(datetime.now(UTC))
+        claimed = {
+            (r["org_id"], r["request_id"])
+            for r in self._fetch(CLAIM_REQUESTS, orgs, ids, prints, now)
+        }
+        taken = [(key, f) for key, f in keys if key not in claimed]
+        if not taken:
+            return {}
+        orgs, ids = _columns([key for key, _ in taken], 2)
+        return {
+            (r["org_id"], r["request_id"]): StoredRequest(r["fingerprint"], r["outcome"])
+            for r in self._fetch(STORED_REQUESTS, orgs, ids)
+        }
+
+    def find_customers(self, keys: Collection[CustomerKey]) -> dict[CustomerKey, Customer]:
+        found: dict[CustomerKey, Customer] = {}
+        for kind, sql in FIND_CUSTOMERS.items():
+            asked: dict[tuple[int, int | str], list[CustomerKey]] = {}
+            for org_id, ref in keys:
+                if ref.type is not kind:
+                    continue
+                if kind is IdentifierType.ID and not (
+                    ref.value.isdigit() and int(ref.value) < 2**63
+                ):
+                    continue  # No customer has such an id.
+                value = int(ref.value) if kind is IdentifierType.ID else ref.value
+                asked.setdefault((org_id, value), []).append((org_id, ref))
+            if not asked:
+                continue
+            orgs, values = _columns(list(asked), 2)
+            for row in self._fetch(sql, orgs, values):
+                customer = customer_from_mapping(
+                    {name: value for name, value in row.items() if not name.startswith("key_")}
+                )
+                for key in asked[row["key_org"], row["key_value"]]:
+                    found[key] = customer
+        return found
+
+    def load_series(self, keys: Collection[SeriesKey], *, lock: bool) -> dict[SeriesKey, Series]:
+        if not keys:
+            return {}
+        orgs, ids = _columns(sorted(keys), 2)
+        if lock:
+            # A statement of its own: the counts below must be read after the locks were
+            # granted, by a statement whose snapshot sees what the batch before us committed.
+            self._execute(LOCK_SERIES, orgs, ids)
+        return {
+            (row["org_id"], row["id"]): series_from_mapping(row)
+            for row in self._fetch(SERIES, orgs, ids)
+        }
+
+    def holdings(self, keys: Collection[HoldingKey]) -> dict[HoldingKey, Holding]:
+        if not keys:
+            return {}
+        orgs, series, customers = _columns(list(keys), 3)
+        return {
+            (row["org_id"], row["series_id"], row["customer_id"]): Holding(
+                row["held"], row["first"]
+            )
+            for row in self._fetch(HOLDINGS, orgs, series, customers)
+        }
+
+    def reserve_pool(self, key: SeriesKey, count: int) -> list[PoolCode]:
+        return [PoolCode(r["id"], r["code"]) for r in self._fetch(RESERVE_POOL, *key, count)]
+
+    def insert_coupons(self, rows: Sequence[CouponRow]) -> list[int | None]:
+        columns = _columns(
+            [(*row[:5], to_db(row[5]), to_db(row[6]), *row[7:13]) for row in rows], 13
+        )
+        inserted = {}
+        for r in self._fetch(INSERT_COUPONS, *columns):
+            key = (r["org_id"], r["series_id"], r["customer_id"]) if r["shared_code"] else r["code"]
+            inserted[r["org_id"], key] = r["id"]
+        return [
+            inserted.get(
+                (
+                    row.org_id,
+                    (row.org_id, row.series_id, row.customer_id) if row.shared_code else row.code,
+                )
+            )
+            for row in rows
+        ]
+
+    def assign_pool(self, rows: Sequence[CouponRow]) -> None:
+        values = [
+            (
+                row.pool_coupon_id,
+                row.customer_id,
+                to_db(row.issued_at),
+                to_db(row.valid_till),
+                *row[7:13],
+            )
+            for row in rows
+        ]
+        self._execute(ASSIGN_POOL, *_columns(values, 10))
+
+    def delete_coupons(self, coupon_ids: Sequence[int]) -> None:
+        self._execute(DELETE_COUPONS, list(coupon_ids))
+
+    def add_issued(self, counts: Sequence[IssuedCount]) -> None:
+        shard = random.randrange(COUNTER_SHARDS)
+        values = [
+            (c.org_id, c.series_id, shard, c.issued, to_db(c.latest_issued_at)) for c in counts
+        ]
+        self._execute(ADD_ISSUED, *_columns(values, 5))
+
+    def issued_counts(
+        self, keys: Collection[SeriesKey]
+    ) -> dict[SeriesKey, tuple[int, datetime | None]]:
+        if not keys:
+            return {}
+        orgs, ids = _columns(list(keys), 2)
+        counts = {
+            (r["org_id"], r["series_id"]): (int(r["issued"]), _aware(r["latest"]))
+            for r in self._fetch(ISSUED_COUNTS, orgs, ids)
+        }
+        return {key: counts.get(key, (0, None)) for key in keys}
+
+    def coupons_by_ids(self, org_id: int, coupon_ids: Collection[int]) -> dict[int, IssuedCoupon]:
+        rows = self._fetch(COUPONS_BY_IDS, org_id, list(coupon_ids))
+        return {row["id"]: _issued_coupon(row) for row in rows}
+
+    def finish_requests(
+        self, outcomes: Sequence[tuple[RequestKey, str]], released: Sequence[RequestKey]
+    ) -> None:
+        if outcomes:
+            self._execute(STORE_OUTCOMES, *_columns([(o, r, out) for (o, r), out in outcomes], 3))
+        if released:
+            self._execute(RELEASE_REQUESTS, *_columns(list(released), 2))
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.replace(tzinfo=UTC)
+
+
+def _issued_coupon(row: asyncpg.Record) -> IssuedCoupon:
+    return IssuedCoupon(
+        id=row["id"],
+        code=row["code"],
+        series_id=row["series_id"],
+        issued_at=row["issued_at"].replace(tzinfo=UTC),
+        valid_till=_aware(row["valid_till"]),
+        redemption_count=row["redemption_count"],
+    )
+
+
+async def run_postgres_batch(engine: AsyncEngine, work: Callable[[BatchStore], _Result]) -> _Result:
+    """Runs `work` in one transaction on a connection of the engine's pool."""
+    async with engine.connect() as connection:
+        pooled = await connection.get_raw_connection()
+        driver: asyncpg.Connection = pooled.driver_connection
+        try:
+            async with driver.transaction():
+                return await greenlet_spawn(work, PostgresBatchStore(driver))
+        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError) as error:
+            raise StoreConflict(f"PostgreSQL gave up on the batch: {error}") from error
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
+            pooled.invalidate(error)  # A broken connection must not go back into the pool.
+            raise StoreUnavailable(f"PostgreSQL could not run the batch: {error}") from error
+        except (
+            asyncpg.exceptions.OperatorInterventionError,
+            asyncpg.InsufficientResourcesError,
+        ) as error:
+            raise StoreUnavailable(f"PostgreSQL could not run the batch: {error}") from error
