@@ -35,6 +35,8 @@ from ._convert import to_db
 from ._rows import customer_from_mapping, series_from_mapping
 from .postgres_sql import (
     ADD_ISSUED,
+    ADD_POOL_CODES,
+    ADD_UPLOADED,
     ASSIGN_POOL,
     CLAIM_REQUESTS,
     COUPONS_BY_IDS,
@@ -198,6 +200,12 @@ class PostgresBatchStore:
     def coupons_by_ids(self, org_id: int, coupon_ids: Collection[int]) -> dict[int, IssuedCoupon]:
         rows = self._fetch(COUPONS_BY_IDS, org_id, list(coupon_ids))
         return {row["id"]: _issued_coupon(row) for row in rows}
+
+    def add_pool_codes(self, key: SeriesKey, codes: Sequence[str]) -> list[str]:
+        return [row["code"] for row in self._fetch(ADD_POOL_CODES, *key, list(codes))]
+
+    def add_uploaded(self, key: SeriesKey, count: int) -> None:
+        self._execute(ADD_UPLOADED, count, *key)
 
     def finish_requests(
         self, outcomes: Sequence[tuple[RequestKey, str]], released: Sequence[RequestKey]

@@ -110,3 +110,10 @@ COUPONS_BY_IDS = """
 SELECT id, code, series_id, issued_at, valid_till, redemption_count
 FROM coupons WHERE org_id = $1 AND id = ANY($2::bigint[])
 """
+ADD_POOL_CODES = """
+INSERT INTO coupons (org_id, series_id, code, shared_code)
+SELECT $1, $2, code, false FROM unnest($3::text[]) AS code
+ON CONFLICT DO NOTHING
+RETURNING code
+"""
+ADD_UPLOADED = "UPDATE series SET num_uploaded = num_uploaded + $1 WHERE org_id = $2 AND id = $3"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, ScalarSelect, bindparam, cast, func, insert, select, update
+from sqlalchemy import BigInteger, ScalarSelect, bindparam, cast, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -54,13 +54,6 @@ def _next_id(org_id: int) -> ScalarSelect[int]:
     )
 
 
-_RECORD_UPLOADED = (
-    update(series)
-    .where(series.c.org_id == bindparam("in_org_id"), series.c.id == bindparam("series_id"))
-    .values(num_uploaded=series.c.num_uploaded + bindparam("count"))
-)
-
-
 class SqlSeriesRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
@@ -98,11 +91,6 @@ class SqlSeriesRepository:
                 if series_id:
                     raise IdentifierTaken("id") from None
         raise IdentifierTaken("id")  # Concurrent creates kept taking the next free id.
-
-    async def record_uploaded(self, org_id: int, series_id: int, count: int) -> Series:
-        params = {"in_org_id": org_id, "series_id": series_id, "count": count}
-        await self._connection.execute(_RECORD_UPLOADED, params)
-        return await self._stored(org_id, series_id)
 
     async def _stored(self, org_id: int, series_id: int) -> Series:
         """A series this transaction has just written, so it is there."""

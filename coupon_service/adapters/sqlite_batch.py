@@ -58,6 +58,10 @@ _ASSIGN_POOL = (
     "UPDATE coupons SET customer_id = ?, issued_at = ?, valid_till = ?, source_type = ?,"
     " source_id = ?, source_activity = ?, notes = ?, reason = ?, request_id = ? WHERE id = ?"
 )
+_ADD_POOL_CODE = (
+    "INSERT INTO coupons (org_id, series_id, code, shared_code) VALUES (?, ?, ?, 0)"
+    " ON CONFLICT DO NOTHING"
+)
 _ADD_ISSUED = (
     "INSERT INTO series_counters (org_id, series_id, shard, num_issued, latest_issued_at)"
     " VALUES (?, ?, 0, ?, ?) ON CONFLICT (org_id, series_id, shard) DO UPDATE SET"
@@ -212,6 +216,20 @@ class SqliteBatchStore:
                     row[0], row[1], row[2], issued_at, from_text(row[4]), row[5]
                 )
         return found
+
+    def add_pool_codes(self, key: SeriesKey, codes: Sequence[str]) -> list[str]:
+        execute = self._db.execute
+        return [
+            code
+            for code in codes
+            if execute(_ADD_POOL_CODE, (*key, code)).rowcount  # 0 where the org has the code.
+        ]
+
+    def add_uploaded(self, key: SeriesKey, count: int) -> None:
+        self._db.execute(
+            "UPDATE series SET num_uploaded = num_uploaded + ? WHERE org_id = ? AND id = ?",
+            (count, *key),
+        )
 
     def finish_requests(
         self, outcomes: Sequence[tuple[RequestKey, str]], released: Sequence[RequestKey]

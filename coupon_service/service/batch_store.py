@@ -1,4 +1,4 @@
-"""The door an issuing batch has to storage: set-based steps, each one statement or a few.
+"""The door batched writes have to storage: set-based steps, each one statement or a few.
 
 A batch gathers the calls of many callers, possibly of several organisations, so every key
 names its organisation. The steps are synchronous: a store runs the whole batch without
@@ -115,6 +115,12 @@ class BatchStore(Protocol):
     def coupons_by_ids(
         self, org_id: int, coupon_ids: Collection[int]
     ) -> dict[int, IssuedCoupon]: ...
+
+    def add_pool_codes(self, key: SeriesKey, codes: Sequence[str]) -> list[str]:
+        """Adds codes to an uploaded series' pool, skipping any the org has; returns those added."""
+        ...
+
+    def add_uploaded(self, key: SeriesKey, count: int) -> None: ...
 
     def finish_requests(
         self, outcomes: Sequence[tuple[RequestKey, str]], released: Sequence[RequestKey]
