@@ -12,6 +12,7 @@ migrations keep taking turns on it.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
@@ -49,11 +50,29 @@ _SERIES = (
     "  WHERE c.org_id = s.org_id AND c.series_id = s.id) AS latest_issued_at"
     " FROM series s WHERE s.org_id = ? AND s.id = ?"
 )
-_INSERT_COUPON = (
-    "INSERT INTO coupons (org_id, series_id, customer_id, code, shared_code, issued_at,"
-    " valid_till, source_type, source_id, source_activity, notes, reason, request_id)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id"
-)
+# Rows per INSERT: 13 values each stays well under SQLite's 32,766 parameters.
+_ROWS_PER_INSERT = 500
+
+
+@functools.lru_cache(maxsize=_ROWS_PER_INSERT)
+def _insert_coupons(rows: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    return (
+        "INSERT INTO coupons (org_id, series_id, customer_id, code, shared_code, issued_at,"
+        " valid_till, source_type, source_id, source_activity, notes, reason, request_id)"
+        f" VALUES {values} ON CONFLICT DO NOTHING"
+        " RETURNING id, org_id, series_id, customer_id, code, shared_code"
+    )
+
+
+def _inserted_key(
+    org_id: int, series_id: int, customer_id: int, code: str, shared: object
+) -> tuple[Any, ...]:
+    """What tells the inserted rows apart: an unshared code is unique in its org; a customer
+    gets a shared (GENERIC) code at most once per series."""
+    return (org_id, series_id, customer_id) if shared else (org_id, code)
+
+
 _ASSIGN_POOL = (
     "UPDATE coupons SET customer_id = ?, issued_at = ?, valid_till = ?, source_type = ?,"
     " source_id = ?, source_activity = ?, notes = ?, reason = ?, request_id = ? WHERE id = ?"
@@ -156,13 +175,20 @@ class SqliteBatchStore:
         return [PoolCode(coupon_id, code) for coupon_id, code in cursor]
 
     def insert_coupons(self, rows: Sequence[CouponRow]) -> list[int | None]:
-        ids: list[int | None] = []
-        execute = self._db.execute
-        for row in rows:
-            params = (*row[:5], to_text(row.issued_at), to_text(row.valid_till), *row[7:13])
-            inserted = execute(_INSERT_COUPON, params).fetchone()
-            ids.append(None if inserted is None else inserted[0])
-        return ids
+        text = functools.lru_cache(maxsize=64)(to_text)  # A batch has few distinct moments.
+        inserted: dict[tuple[Any, ...], int] = {}
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            params = [
+                value
+                for row in chunk
+                for value in (*row[:5], text(row.issued_at), text(row.valid_till), *row[7:13])
+            ]
+            for coupon_id, org_id, series_id, customer_id, code, shared in self._db.execute(
+                _insert_coupons(len(chunk)), params
+            ):
+                inserted[_inserted_key(org_id, series_id, customer_id, code, shared)] = coupon_id
+        return [inserted.get(_inserted_key(*row[:5])) for row in rows]
 
     def assign_pool(self, rows: Sequence[CouponRow]) -> None:
         self._db.executemany(

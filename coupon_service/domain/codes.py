@@ -45,6 +45,20 @@ def check_capacity(length: int, alpha_numeric: bool, max_create: int | None) -> 
         )
 
 
+def _translation(alphabet: str) -> tuple[bytes, bytes]:
+    """A byte -> character table for `bytes.translate`, and the bytes it must drop: those at or
+    above the largest multiple of the alphabet's size would favour its first characters."""
+    size = len(alphabet)
+    limit = 256 - 256 % size
+    table = bytes(ord(alphabet[byte % size]) if byte < limit else 0 for byte in range(256))
+    return table, bytes(range(limit, 256))
+
+
+_TRANSLATIONS = {
+    alphabet: _translation(alphabet) for alphabet in (DIGITS, UNAMBIGUOUS_ALPHANUMERIC)
+}
+
+
 def generate_codes(
     count: int,
     *,
@@ -55,22 +69,20 @@ def generate_codes(
     random_bytes: Callable[[int], bytes] = secrets.token_bytes,
 ) -> list[str]:
     """Draws `count` random codes, distinct from each other."""
-    alphabet = alphabet_for(alpha_numeric)
-    size = len(alphabet)
-    # Bytes at or above `limit` would favour the first characters; they are dropped.
-    limit = 256 - 256 % size
+    table, rejected = _TRANSLATIONS[alphabet_for(alpha_numeric)]
     codes: set[str] = set()
     ordered: list[str] = []
-    chars: list[str] = []
+    chars = ""
     while len(ordered) < count:
         needed = (count - len(ordered)) * length - len(chars)
-        for byte in random_bytes(needed + needed // 8 + 8):
-            if byte < limit:
-                chars.append(alphabet[byte % size])
-        while len(chars) >= length and len(ordered) < count:
-            code = prefix + "".join(chars[:length]) + suffix
-            del chars[:length]
-            if code not in codes:
+        # One C-level pass maps the accepted bytes to characters and drops the rejected ones.
+        drawn = random_bytes(needed + needed // 8 + 8).translate(table, rejected)
+        chars += drawn.decode("ascii")
+        whole = len(chars) // length * length
+        for start in range(0, whole, length):
+            code = prefix + chars[start : start + length] + suffix
+            if code not in codes and len(ordered) < count:
                 codes.add(code)
                 ordered.append(code)
+        chars = chars[whole:]
     return ordered

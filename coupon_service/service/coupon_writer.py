@@ -44,24 +44,38 @@ class SeriesDraft:
         return SeriesOutcome(series, self.requested, tuple(self.coupons), self.shortfalls)
 
 
-def _row(call: IssueCall, draft: SeriesDraft, code: str, pool_coupon_id: int | None) -> CouponRow:
-    metadata = call.metadata
-    return CouponRow(
-        call.org_id,
-        draft.series.id,
-        draft.holding[2],
-        code,
-        draft.series.policy.code_source is CodeSource.GENERIC,
-        call.issued_at,
-        draft.series.coupon_valid_till(call.issued_at),
-        metadata.source_type,
-        metadata.source_id,
-        metadata.source_activity,
-        metadata.notes,
-        metadata.reason,
-        call.request_id,
-        pool_coupon_id,
-    )
+def _no_pool(count: int) -> list[int | None]:
+    return [None] * count
+
+
+def _rows(
+    call: IssueCall, draft: SeriesDraft, codes: list[str], pool_ids: list[int] | None = None
+) -> list[CouponRow]:
+    """The rows of one draft: everything but the code (and the pool row) is the same for all."""
+    m = call.metadata
+    org_id, series_id, customer_id = draft.holding
+    generic = draft.series.policy.code_source is CodeSource.GENERIC
+    issued_at, request_id = call.issued_at, call.request_id
+    valid_till = draft.series.coupon_valid_till(issued_at)
+    return [
+        CouponRow(
+            org_id,
+            series_id,
+            customer_id,
+            code,
+            generic,
+            issued_at,
+            valid_till,
+            m.source_type,
+            m.source_id,
+            m.source_activity,
+            m.notes,
+            m.reason,
+            request_id,
+            pool_id,
+        )
+        for code, pool_id in zip(codes, pool_ids or _no_pool(len(codes)), strict=True)
+    ]
 
 
 def _issued(row: CouponRow, coupon_id: int) -> IssuedCoupon:
@@ -79,7 +93,9 @@ class CouponWriter:
         if draft.resend or not draft.new:
             return
         if draft.series.policy.code_source is CodeSource.UPLOADED:
-            rows = [_row(call, draft, pooled.code, pooled.coupon_id) for pooled in draft.pool]
+            rows = _rows(
+                call, draft, [p.code for p in draft.pool], [p.coupon_id for p in draft.pool]
+            )
             draft.coupons = [
                 _issued(row, pooled.coupon_id) for row, pooled in zip(rows, draft.pool, strict=True)
             ]
@@ -95,13 +111,14 @@ class CouponWriter:
             owners: list[SeriesDraft] = []
             drawn: set[tuple[int, str]] = set()
             for call, draft in pending:
-                for code in self._codes(draft, draft.new - len(draft.coupons)):
-                    if draft.series.policy.code_source is not CodeSource.GENERIC:
-                        if (call.org_id, code) in drawn:
-                            continue  # Drawn twice in this batch: draw it again next round.
-                        drawn.add((call.org_id, code))
-                    rows.append(_row(call, draft, code, None))
-                    owners.append(draft)
+                codes = self._codes(draft, draft.new - len(draft.coupons))
+                if draft.series.policy.code_source is not CodeSource.GENERIC:
+                    # A code drawn twice in this batch is drawn again next round.
+                    fresh = [code for code in codes if (call.org_id, code) not in drawn]
+                    drawn.update((call.org_id, code) for code in fresh)
+                    codes = fresh
+                rows += _rows(call, draft, codes)
+                owners += [draft] * len(codes)
             for row, owner, coupon_id in zip(
                 rows, owners, self._store.insert_coupons(rows), strict=True
             ):
