@@ -48,6 +48,10 @@ class RunningService:
         grace = self.settings.grace_seconds if grace_seconds is None else grace_seconds
         await asyncio.gather(self.rest.stop(grace), self.grpc.stop(grace))
         await wait_for_orphans(max(grace, 1.0))
+        # A batch still running commits before the database closes.
+        drains = [asyncio.ensure_future(b.drained()) for b in self.uow.batchers.values()]
+        if drains:
+            await asyncio.wait(drains, timeout=max(grace, 1.0))
         await self.engine.dispose()
 
 

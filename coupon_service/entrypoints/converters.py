@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -39,6 +40,9 @@ from ..service.issuing import (
 NO_VALUE = "NO_VALUE"
 
 
+# A batch's coupons share a few moments, so each is converted once. Message constructors copy
+# a Timestamp they are given, so the cached ones are never changed.
+@functools.lru_cache(maxsize=1024)
 def _timestamp(moment: datetime | None) -> Timestamp | None:
     if moment is None:
         return None
