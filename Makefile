@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PROTOS := $(wildcard protos/coupon/v1/*.proto)
 
-.PHONY: help install run test test-fast proto proto-check lint bench clean
+.PHONY: help install run test test-fast proto proto-check lint bench bench-quick clean
 
 help:            ## List the commands.
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -33,13 +33,16 @@ proto: $(INSTALLED)  ## Regenerate the checked-in stubs in coupon/v1 from protos
 proto-check: $(INSTALLED)  ## Fail when the checked-in stubs differ from what protos/ generates.
 	$(BIN)/python scripts/generate_protos.py --check coupon
 
-lint: $(INSTALLED)  ## Ruff on the code, then strict mypy on the service and the client.
-	$(BIN)/ruff check coupon_service clients tests scripts
-	$(BIN)/ruff format --check coupon_service clients tests scripts
+lint: $(INSTALLED)  ## Ruff on the code, then strict mypy on the service, the client and the benchmarks.
+	$(BIN)/ruff check coupon_service clients tests scripts benchmarks
+	$(BIN)/ruff format --check coupon_service clients tests scripts benchmarks
 	$(BIN)/mypy
 
-bench: $(INSTALLED)  ## Measure issue throughput and latency on SQLite and PostgreSQL.
-	$(BIN)/python -m benchmarks.issue_bench
+bench: $(INSTALLED)  ## Measure throughput and latency against same-run ceilings (SQLite, PostgreSQL).
+	$(BIN)/python -m benchmarks
+
+bench-quick: $(INSTALLED)  ## The short benchmark (under 60 s): SQLite, short points, 100k bulk.
+	$(BIN)/python -m benchmarks --quick
 
 clean:  ## Remove the virtual environment and local databases.
 	rm -rf $(VENV) coupon.db coupon.db-wal coupon.db-shm .pytest_cache .mypy_cache
