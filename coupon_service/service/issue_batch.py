@@ -285,8 +285,8 @@ class _Batch:
                     draft.entries[position] = entry.outcome().nothing_issued()
                     dropped.append(entry)
                 elif isinstance(entry, SeriesDraft):
-                    kept.append(entry)
-                    if not entry.resend:
+                    kept.append(entry)  # In a call of several series, it may give nothing.
+                    if not entry.resend and entry.coupons:
                         first_given.setdefault(entry.holding, entry.coupons[0])
         return kept, dropped
 
