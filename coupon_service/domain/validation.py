@@ -29,6 +29,9 @@ def check_text(field: str, value: str) -> None:
         raise invalid_input(field, f"{field} must not contain NUL characters")
 
 
+MAX_ID = 2**63 - 1  # Ids are signed 64-bit integers on both doors and in both databases.
+
+
 def check_series_ids(series_ids: list[int], field: str) -> None:
     if not series_ids:
         raise mandatory(field, "seriesId is mandatory to set")
@@ -36,6 +39,9 @@ def check_series_ids(series_ids: list[int], field: str) -> None:
         raise invalid_input(field, f"at most {MAX_SERIES_PER_CALL} series ids per call")
     if any(series_id <= 0 for series_id in series_ids):
         raise mandatory(field, "seriesId is mandatory to set")
+    if any(series_id > MAX_ID for series_id in series_ids):
+        # Not an id any series can have; a database would refuse it mid-batch.
+        raise invalid_input(field, f"a series id is at most {MAX_ID}")
 
 
 def resolve_count(count: int | None) -> int:

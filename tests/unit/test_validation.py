@@ -184,3 +184,9 @@ def test_check_customer_refuses_nul_characters(identifier: IdentifierType) -> No
         check_customer(CustomerRef(identifier, "a\x00b"))
     assert raised.value.code == ErrorCode.INVALID_INPUT
     assert raised.value.field == f"customer.{identifier.value}"
+
+
+def test_a_series_id_past_int64_is_refused_before_it_reaches_a_batch() -> None:
+    with pytest.raises(InvalidRequest) as raised:
+        check_series_ids([1, 2**63], "seriesId")
+    assert raised.value.code == ErrorCode.INVALID_INPUT
