@@ -20,7 +20,7 @@ from .config import Settings
 from .entrypoints.grpc.auth import AuthInterceptor, caller_org
 from .entrypoints.grpc.server import GrpcServer, start_grpc_server
 from .entrypoints.rest import RestServer, create_app, start_rest_server
-from .entrypoints.uninterrupted import uninterrupted, wait_for_orphans
+from .entrypoints.uninterrupted import wait_for_orphans
 from .service.auth import Authenticator
 
 logger = logging.getLogger("coupon_service")
@@ -75,7 +75,7 @@ async def start(
     async def rest_caller_org(request: Request, operation: str) -> int:
         """The REST twin of the gRPC interceptor: the same check, the same scopes."""
         values = request.headers.getlist("authorization")
-        return (await uninterrupted(authenticator.authorize_headers(values, operation))).org_id
+        return (await authenticator.authorize_headers(values, operation)).org_id
 
     address = f"{settings.host}:{settings.grpc_port}"
     grpc_server = await start_grpc_server(

@@ -36,6 +36,12 @@ class _Lookup(Generic[_Value]):
     task: asyncio.Task[_Value]
 
 
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    # Nobody may await a lookup whose caller left: read its outcome so asyncio does not log it.
+    if not task.cancelled():
+        task.exception()
+
+
 class CredentialCache(Generic[_Key, _Value]):
     """Answers of `lookup` by key, each for at most `ttl_seconds`; 0 asks every time."""
 
@@ -59,7 +65,11 @@ class CredentialCache(Generic[_Key, _Value]):
     async def get(self, key: _Key, lookup: Callable[[], Coroutine[Any, Any, _Value]]) -> _Value:
         """The recent answer for `key`, or the one `lookup` gives; its errors propagate."""
         if self._ttl <= 0:
-            return await lookup()
+            # Still in a task of its own: a caller cut off mid-lookup must not cut its
+            # transaction in half.
+            task = asyncio.create_task(lookup())
+            task.add_done_callback(_retrieve)
+            return await asyncio.shield(task)
         now = self._clock()
         answer = self._answers.get(key)
         if answer is not None and self._recent(answer.started, now):

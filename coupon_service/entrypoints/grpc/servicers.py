@@ -40,13 +40,30 @@ _Handler = Callable[[Any, _Request, _Context, int], Coroutine[Any, Any, _Respons
 def _rpc(
     handler: _Handler[_Request, _Response],
 ) -> Callable[[Any, _Request, _Context], Awaitable[_Response]]:
+    """A management call: its use case opens its own transaction, so it runs to the end in a
+    task of its own even when the caller is cut off (see uninterrupted)."""
+    return _serve(handler, shielded=True)
+
+
+def _batched_rpc(
+    handler: _Handler[_Request, _Response],
+) -> Callable[[Any, _Request, _Context], Awaitable[_Response]]:
+    """An issuing call: its transaction runs in the batcher's own task, which a cut-off caller
+    cannot cancel, so the call needs no task of its own."""
+    return _serve(handler, shielded=False)
+
+
+def _serve(
+    handler: _Handler[_Request, _Response], *, shielded: bool
+) -> Callable[[Any, _Request, _Context], Awaitable[_Response]]:
     """Resolves the caller's organisation and turns domain errors into rich statuses."""
 
     @functools.wraps(handler)
     async def wrapper(self: Any, request: _Request, context: _Context) -> _Response:
         org_id = await self.resolve_org(context)
         try:
-            return await uninterrupted(handler(self, request, context, org_id))
+            work = handler(self, request, context, org_id)
+            return await (uninterrupted(work) if shielded else work)
         except CouponServiceError as error:
             await context.abort_with_status(rpc_status.to_status(status_for(error)))
             raise  # abort_with_status raises; this line is never reached.
@@ -68,7 +85,7 @@ class _Servicer:
 
 
 class CouponServicer(_Servicer, coupon_service_pb2_grpc.CouponServiceServicer):
-    @_rpc
+    @_batched_rpc
     async def IssueMultiple(
         self,
         request: coupon_service_pb2.IssueMultipleRequest,
@@ -78,7 +95,7 @@ class CouponServicer(_Servicer, coupon_service_pb2_grpc.CouponServiceServicer):
         result = await issuing.issue_multiple(self.uow, org_id, converters.issue_request(request))
         return converters.issue_multiple_response(result)
 
-    @_rpc
+    @_batched_rpc
     async def BulkIssue(
         self,
         request: coupon_service_pb2.BulkIssueRequest,

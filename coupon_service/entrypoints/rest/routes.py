@@ -12,7 +12,6 @@ from starlette.responses import JSONResponse, Response
 from ...service import issuing
 from ...service.unit_of_work import UnitOfWork
 from .. import converters
-from ..uninterrupted import uninterrupted
 from . import bodies, messages, rendering
 
 ISSUE_MULTIPLE_PATH = "/v2/coupon/issue/multiple"
@@ -36,9 +35,9 @@ class CouponEndpoints:
         org_id = await self.resolve_org(request, "IssueMultiple")
         body = await bodies.read_json_object(request)
         message = messages.issue_multiple_request(body, request.headers.get(IDEMPOTENCY_KEY_HEADER))
-        result = await uninterrupted(
-            issuing.issue_multiple(self.uow, org_id, converters.issue_request(message))
-        )
+        # No task of its own needed: the batch runs in the batcher's, which a client that hangs
+        # up cannot cancel.
+        result = await issuing.issue_multiple(self.uow, org_id, converters.issue_request(message))
         return JSONResponse(
             rendering.issue_multiple_json(converters.issue_multiple_response(result))
         )
@@ -47,9 +46,7 @@ class CouponEndpoints:
         org_id = await self.resolve_org(request, "BulkIssue")
         body = await bodies.read_json_object(request)
         message = messages.bulk_issue_request(body, request.headers.get(IDEMPOTENCY_KEY_HEADER))
-        result = await uninterrupted(
-            issuing.bulk_issue(self.uow, org_id, converters.bulk_issue_request(message))
-        )
+        result = await issuing.bulk_issue(self.uow, org_id, converters.bulk_issue_request(message))
         return JSONResponse(rendering.bulk_issue_json(converters.bulk_issue_response(result)))
 
 
