@@ -59,6 +59,7 @@ def _millis(moment: datetime | None) -> int:
     return 0 if moment is None else int(moment.timestamp() * 1000)
 
 
+@functools.lru_cache(maxsize=4096)
 def server_local_iso(moment: datetime) -> str:
     """ISO 8601 in the server's time zone, with Z for UTC, as the documents show it."""
     text = moment.astimezone().isoformat(timespec="seconds")
@@ -203,6 +204,9 @@ def coupon_config(series: Series) -> coupon_service_pb2.CouponConfig:
     )
 
 
+# Answers to one customer repeat their view; a message given to a constructor is copied, so
+# the cached ones are never changed.
+@functools.lru_cache(maxsize=4096)
 def customer_view(customer: Customer) -> coupon_service_pb2.CustomerView:
     identifiers = [
         coupon_service_pb2.CustomerIdentifier(type=kind, value=value)
