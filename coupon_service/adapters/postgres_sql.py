@@ -64,10 +64,12 @@ JOIN unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS k(org_id, series_id, cu
 GROUP BY c.org_id, c.series_id, c.customer_id
 """
 # SKIP LOCKED passes over pool rows another batch has reserved instead of queueing behind it.
+# The ORDER BY names the index's own columns: "ORDER BY id" alone was planned as a sort of the
+# whole pool (330 ms on a million codes), because IS NULL does not count as an equality there.
 RESERVE_POOL = """
 SELECT id, code FROM coupons
 WHERE org_id = $1 AND series_id = $2 AND customer_id IS NULL
-ORDER BY id LIMIT $3
+ORDER BY org_id, series_id, customer_id, id LIMIT $3
 FOR UPDATE SKIP LOCKED
 """
 INSERT_COUPONS = """
