@@ -1,9 +1,11 @@
 """The raw driver ceilings: what aiosqlite and asyncpg do with no service in the way.
 
-Both run in the harness process against a scratch table with the columns and indexes of the
-service's `coupons` table (read from `coupon_service.adapters.tables`, without its foreign
-keys): a scratch SQLite file beside the service's, or a scratch table in the run's PostgreSQL
-database. Two rates:
+Both run in the harness process against a scratch table with the columns, indexes and foreign
+keys of the service's `coupons` table (read from `coupon_service.adapters.tables`; the keys
+point at scratch parents holding the one org, series and 100 customers the rows name): a
+scratch SQLite file beside the service's, or scratch tables in the run's PostgreSQL database.
+The foreign keys are part of the database's own work for every coupon the service writes (on
+PostgreSQL they are two thirds of an insert's cost), so the ceiling pays them too. Two rates:
 
 - one-row transaction: BEGIN (IMMEDIATE on SQLite) / INSERT one row / COMMIT, in a closed
   loop; on one connection (SQLite has one writer), and on PostgreSQL also with 16 connections.
@@ -37,8 +39,40 @@ BATCH = 500
 COLUMNS = ("org_id", "series_id", "customer_id", "code", "shared_code", "issued_at", "reason")
 
 
+def _parent(name: str) -> str:
+    return f"{SCRATCH}_{name}"
+
+
+def _parents_ddl() -> tuple[list[str], list[str]]:
+    """The scratch parents of the scratch coupons' foreign keys, with the rows they name."""
+    tables, rows = [], []
+    for constraint in sorted(coupons.foreign_key_constraints, key=lambda c: c.referred_table.name):
+        parent = _parent(constraint.referred_table.name)
+        columns = [element.column.name for element in constraint.elements]
+        tables.append(
+            f"CREATE TABLE {parent} ({', '.join(f'{c} BIGINT NOT NULL' for c in columns)},"
+            f" PRIMARY KEY ({', '.join(columns)}))"
+        )
+        values = {"orgs": "(1)", "series": "(1, 1)"}.get(constraint.referred_table.name)
+        many = ", ".join(f"(1, {number})" for number in range(1, 101))
+        rows.append(f"INSERT INTO {parent} VALUES {values or many}")
+    return tables, rows
+
+
+def _foreign_keys() -> str:
+    clauses = []
+    for constraint in coupons.foreign_key_constraints:
+        mine = ", ".join(column.name for column in constraint.columns)
+        theirs = ", ".join(element.column.name for element in constraint.elements)
+        clauses.append(
+            f"FOREIGN KEY ({mine}) REFERENCES {_parent(constraint.referred_table.name)} ({theirs})"
+        )
+    return ", ".join(clauses)
+
+
 def scratch_ddl(dialect: Dialect) -> list[str]:
-    """CREATE TABLE and CREATE INDEX statements for a copy of `coupons` without foreign keys."""
+    """CREATE TABLE and CREATE INDEX statements for a copy of `coupons` and its parents."""
+    parents, parent_rows = _parents_ddl()
     columns = []
     for column in coupons.columns:
         default = column.server_default
@@ -55,7 +89,8 @@ def scratch_ddl(dialect: Dialect) -> list[str]:
             )
         )
     table = Table(SCRATCH, MetaData(), *columns)
-    statements = [str(CreateTable(table).compile(dialect=dialect))]
+    created = str(CreateTable(table).compile(dialect=dialect)).rstrip().removesuffix(")")
+    statements = [*parents, *parent_rows, f"{created}, {_foreign_keys()})"]
     for number, index in enumerate(sorted(coupons.indexes, key=lambda i: str(i.name))):
         copy = Index(
             f"{SCRATCH}_{number}",
@@ -79,7 +114,7 @@ def rows(count: int, as_sqlite: bool) -> list[tuple[Any, ...]]:
 
 def _result(store: str, key: str, label: str, conc: int, unit: str, loop: LoopResult) -> Result:
     result = load_result(store, key, label, conc, unit, [loop])
-    result.notes.append("raw driver, scratch table shaped like coupons")
+    result.notes.append("raw driver, scratch table shaped like coupons, with its foreign keys")
     return result
 
 
@@ -88,7 +123,13 @@ async def sqlite_ceilings(path: Path, store: str, time_cap_s: float) -> list[Res
     batches = [rows(BATCH, True) for _ in range(200)]
     singles = rows(50_000, True)
     async with aiosqlite.connect(path, isolation_level=None) as db:
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000"):
+        pragmas = (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "busy_timeout=10000",
+            "foreign_keys=ON",
+        )
+        for pragma in pragmas:
             await db.execute(f"PRAGMA {pragma}")
         for statement in scratch_ddl(make_url("sqlite+aiosqlite://").get_dialect()()):
             await db.execute(statement)
@@ -147,6 +188,9 @@ async def postgres_ceilings(dsn: str, store: str, time_cap_s: float) -> list[Res
         )
         many = await closed_loop(batch, range(len(batches)), concurrency=1, time_cap_s=cap)
         await connections[0].execute(f"DROP TABLE {SCRATCH}")
+        for constraint in coupons.foreign_key_constraints:
+            parent = _parent(constraint.referred_table.name)
+            await connections[0].execute(f"DROP TABLE IF EXISTS {parent}")
     finally:
         for connection in connections:
             await connection.close()
