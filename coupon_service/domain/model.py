@@ -6,6 +6,7 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 
 class DiscountType(enum.Enum):
@@ -123,8 +124,10 @@ class Series:
         return policy.valid_till
 
 
-@dataclasses.dataclass(frozen=True)
-class IssuedCoupon:
+class IssuedCoupon(NamedTuple):
+    """A coupon as its call's answer shows it. A tuple: a call of 500 makes 500 of them, and a
+    frozen dataclass costs several times as much to build."""
+
     id: int
     code: str
     series_id: int
