@@ -27,11 +27,11 @@ from coupon_service.domain.model import (
 )
 from coupon_service.service.batch_store import (
     BatchStore,
-    CouponRow,
     CustomerKey,
     Holding,
     HoldingKey,
     IssuedCount,
+    NewCoupons,
     PoolCode,
     RequestKey,
     SeriesKey,
@@ -220,14 +220,17 @@ class FakeBatchStore:
         free = sorted(c.id for c in self._coupons(*key) if c.customer_id is None)
         return [PoolCode(i, self._t.coupons[i].code) for i in free[:count]]
 
-    def insert_coupons(self, rows: Sequence[CouponRow]) -> list[int | None]:
+    def insert_coupons(self, groups: Sequence[NewCoupons]) -> list[list[int | None]]:
         self._db._step("insert_coupons")
+        return [self._insert_group(group) for group in groups]
+
+    def _insert_group(self, group: NewCoupons) -> list[int | None]:
+        assert not group.pool_ids, "a pool code is handed out, not inserted"
+        self._check_references(group)
         ids: list[int | None] = []
-        for row in rows:
-            assert row.pool_coupon_id is None, "a pool code is handed out, not inserted"
-            self._check_references(row)
-            unique = (row.org_id, row.code)
-            if not row.shared_code and (
+        for code in group.codes:
+            unique = (group.org_id, code)
+            if not group.shared_code and (
                 unique in self._t.unshared_codes
                 or (self._db.collides is not None and self._db.collides(*unique))
             ):
@@ -236,38 +239,39 @@ class FakeBatchStore:
             coupon_id = self._add(
                 FakeCoupon(
                     self._t.next_coupon_id,
-                    row.org_id,
-                    row.series_id,
-                    row.customer_id,
-                    row.code,
-                    row.shared_code,
-                    row.issued_at,
-                    row.valid_till,
-                    row.request_id,
+                    group.org_id,
+                    group.series_id,
+                    group.customer_id,
+                    code,
+                    group.shared_code,
+                    group.issued_at,
+                    group.valid_till,
+                    group.request_id,
                 )
             )
             ids.append(coupon_id)
         return ids
 
-    def assign_pool(self, rows: Sequence[CouponRow]) -> None:
+    def assign_pool(self, groups: Sequence[NewCoupons]) -> None:
         self._db._step("assign_pool")
-        for row in rows:
-            assert row.pool_coupon_id is not None
-            self._check_references(row)
-            pooled = self._t.coupons[row.pool_coupon_id]
-            assert (pooled.org_id, pooled.series_id, pooled.code) == (
-                row.org_id,
-                row.series_id,
-                row.code,
-            )
-            assert pooled.customer_id is None, f"pool code {pooled.code} handed out twice"
-            self._t.coupons[pooled.id] = dataclasses.replace(
-                pooled,
-                customer_id=row.customer_id,
-                issued_at=row.issued_at,
-                valid_till=row.valid_till,
-                request_id=row.request_id,
-            )
+        for group in groups:
+            assert len(group.pool_ids) == len(group.codes)
+            self._check_references(group)
+            for code, pool_id in zip(group.codes, group.pool_ids, strict=True):
+                pooled = self._t.coupons[pool_id]
+                assert (pooled.org_id, pooled.series_id, pooled.code) == (
+                    group.org_id,
+                    group.series_id,
+                    code,
+                )
+                assert pooled.customer_id is None, f"pool code {pooled.code} handed out twice"
+                self._t.coupons[pooled.id] = dataclasses.replace(
+                    pooled,
+                    customer_id=group.customer_id,
+                    issued_at=group.issued_at,
+                    valid_till=group.valid_till,
+                    request_id=group.request_id,
+                )
 
     def delete_coupons(self, coupon_ids: Sequence[int]) -> None:
         self._db._step("delete_coupons")
@@ -340,7 +344,7 @@ class FakeBatchStore:
         self._t.next_coupon_id += 1
         return coupon.id
 
-    def _check_references(self, row: CouponRow) -> None:
+    def _check_references(self, row: NewCoupons) -> None:
         """The foreign keys: a coupon names a series and a customer of its own org."""
         assert (row.org_id, row.series_id) in self._t.series
         assert (row.org_id, row.customer_id) in self._t.customers

@@ -20,11 +20,11 @@ from sqlalchemy.util import await_only, greenlet_spawn
 
 from ..domain.model import Customer, IdentifierType, IssuedCoupon, Series
 from ..service.batch_store import (
-    CouponRow,
     CustomerKey,
     Holding,
     HoldingKey,
     IssuedCount,
+    NewCoupons,
     PoolCode,
     RequestKey,
     SeriesKey,
@@ -144,36 +144,39 @@ class PostgresBatchStore:
     def reserve_pool(self, key: SeriesKey, count: int) -> list[PoolCode]:
         return [PoolCode(r["id"], r["code"]) for r in self._fetch(RESERVE_POOL, *key, count)]
 
-    def insert_coupons(self, rows: Sequence[CouponRow]) -> list[int | None]:
-        columns = _columns(
-            [(*row[:5], to_db(row[5]), to_db(row[6]), *row[7:13]) for row in rows], 13
-        )
+    def insert_coupons(self, groups: Sequence[NewCoupons]) -> list[list[int | None]]:
+        columns: list[list[Any]] = [[] for _ in range(13)]
+        for group in groups:
+            count = len(group.codes)
+            for column, value in zip(columns, _alike_for_postgres(group), strict=False):
+                column += [value] * count
+            columns[12] += group.codes
+        # Columns in the statement's order: org, series, customer, code, then the rest.
+        org, series, customer, shared, issued_at, valid_till, *rest, codes = columns
+        ordered = [org, series, customer, codes, shared, issued_at, valid_till, *rest]
         inserted = {}
-        for r in self._fetch(INSERT_COUPONS, *columns):
-            key = (r["org_id"], r["series_id"], r["customer_id"]) if r["shared_code"] else r["code"]
+        for r in self._fetch(INSERT_COUPONS, *ordered):
+            key = (r["series_id"], r["customer_id"]) if r["shared_code"] else r["code"]
             inserted[r["org_id"], key] = r["id"]
         return [
-            inserted.get(
-                (
-                    row.org_id,
-                    (row.org_id, row.series_id, row.customer_id) if row.shared_code else row.code,
-                )
-            )
-            for row in rows
+            [
+                inserted.get((g.org_id, (g.series_id, g.customer_id) if g.shared_code else code))
+                for code in g.codes
+            ]
+            for g in groups
         ]
 
-    def assign_pool(self, rows: Sequence[CouponRow]) -> None:
-        values = [
-            (
-                row.pool_coupon_id,
-                row.customer_id,
-                to_db(row.issued_at),
-                to_db(row.valid_till),
-                *row[7:13],
-            )
-            for row in rows
-        ]
-        self._execute(ASSIGN_POOL, *_columns(values, 10))
+    def assign_pool(self, groups: Sequence[NewCoupons]) -> None:
+        columns: list[list[Any]] = [[] for _ in range(10)]
+        for group in groups:
+            count = len(group.pool_ids)
+            columns[0] += group.pool_ids
+            _, _, customer_id, _, issued_at, valid_till, *rest = _alike_for_postgres(group)
+            for column, value in zip(
+                columns[1:], (customer_id, issued_at, valid_till, *rest), strict=True
+            ):
+                column += [value] * count
+        self._execute(ASSIGN_POOL, *columns)
 
     def delete_coupons(self, coupon_ids: Sequence[int]) -> None:
         self._execute(DELETE_COUPONS, list(coupon_ids))
@@ -214,6 +217,13 @@ class PostgresBatchStore:
             self._execute(STORE_OUTCOMES, *_columns([(o, r, out) for (o, r), out in outcomes], 3))
         if released:
             self._execute(RELEASE_REQUESTS, *_columns(list(released), 2))
+
+
+def _alike_for_postgres(group: NewCoupons) -> tuple[Any, ...]:
+    """The group's shared columns, with timestamps as the naive UTC the columns hold."""
+    values = list(group.alike)
+    values[4], values[5] = to_db(group.issued_at), to_db(group.valid_till)
+    return tuple(values)
 
 
 def _aware(moment: datetime | None) -> datetime | None:

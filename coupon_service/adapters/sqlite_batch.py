@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..domain.model import Customer, IdentifierType, IssuedCoupon, Series
 from ..service.batch_store import (
-    CouponRow,
     CustomerKey,
     Holding,
     HoldingKey,
     IssuedCount,
+    NewCoupons,
     PoolCode,
     RequestKey,
     SeriesKey,
@@ -174,36 +174,37 @@ class SqliteBatchStore:
         )
         return [PoolCode(coupon_id, code) for coupon_id, code in cursor]
 
-    def insert_coupons(self, rows: Sequence[CouponRow]) -> list[int | None]:
-        text = functools.lru_cache(maxsize=64)(to_text)  # A batch has few distinct moments.
+    def insert_coupons(self, groups: Sequence[NewCoupons]) -> list[list[int | None]]:
         inserted: dict[tuple[Any, ...], int] = {}
+        rows: list[tuple[Any, ...]] = []
+        for group in groups:
+            org_id, series_id, customer_id, shared, issued_at, valid_till, *rest = group.alike
+            alike = (shared, to_text(issued_at), to_text(valid_till), *rest)
+            rows += [(org_id, series_id, customer_id, code, *alike) for code in group.codes]
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[start : start + _ROWS_PER_INSERT]
-            params = [
-                value
-                for row in chunk
-                for value in (*row[:5], text(row.issued_at), text(row.valid_till), *row[7:13])
-            ]
+            params = [value for row in chunk for value in row]
             for coupon_id, org_id, series_id, customer_id, code, shared in self._db.execute(
                 _insert_coupons(len(chunk)), params
             ):
                 inserted[_inserted_key(org_id, series_id, customer_id, code, shared)] = coupon_id
-        return [inserted.get(_inserted_key(*row[:5])) for row in rows]
-
-    def assign_pool(self, rows: Sequence[CouponRow]) -> None:
-        self._db.executemany(
-            _ASSIGN_POOL,
+        return [
             [
-                (
-                    row.customer_id,
-                    to_text(row.issued_at),
-                    to_text(row.valid_till),
-                    *row[7:13],
-                    row.pool_coupon_id,
+                inserted.get(
+                    _inserted_key(g.org_id, g.series_id, g.customer_id, code, g.shared_code)
                 )
-                for row in rows
-            ],
-        )
+                for code in g.codes
+            ]
+            for g in groups
+        ]
+
+    def assign_pool(self, groups: Sequence[NewCoupons]) -> None:
+        params = []
+        for group in groups:
+            _, _, customer_id, _, issued_at, valid_till, *rest = group.alike
+            alike = (customer_id, to_text(issued_at), to_text(valid_till), *rest)
+            params += [(*alike, coupon_id) for coupon_id in group.pool_ids]
+        self._db.executemany(_ASSIGN_POOL, params)
 
     def delete_coupons(self, coupon_ids: Sequence[int]) -> None:
         self._db.executemany("DELETE FROM coupons WHERE id = ?", [(i,) for i in coupon_ids])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ..domain.model import Customer, CustomerRef, IssuedCoupon, Series
 
@@ -40,13 +40,16 @@ class PoolCode(NamedTuple):
     code: str
 
 
-class CouponRow(NamedTuple):
-    """One coupon to write: a new row, or (with `pool_coupon_id`) a pool row to hand out."""
+class NewCoupons(NamedTuple):
+    """The coupons one call takes from one series: alike in all but their codes.
+
+    One of these per call and series, not a row object per coupon: a call of 500 would make
+    500. With `pool_ids`, the codes are reserved pool rows (in the same order) to hand out.
+    """
 
     org_id: int
     series_id: int
     customer_id: int
-    code: str
     shared_code: bool
     issued_at: datetime
     valid_till: datetime | None
@@ -56,7 +59,13 @@ class CouponRow(NamedTuple):
     notes: str
     reason: str
     request_id: str | None
-    pool_coupon_id: int | None = None
+    codes: Sequence[str]
+    pool_ids: Sequence[int] = ()
+
+    @property
+    def alike(self) -> tuple[Any, ...]:
+        """Every column but the code, in the order of the fields above."""
+        return self[:12]
 
 
 class IssuedCount(NamedTuple):
@@ -94,12 +103,13 @@ class BatchStore(Protocol):
         transactions have reserved: those returned are this batch's alone."""
         ...
 
-    def insert_coupons(self, rows: Sequence[CouponRow]) -> list[int | None]:
-        """Inserts new coupons; the ids in row order, None where the org already has the code."""
+    def insert_coupons(self, groups: Sequence[NewCoupons]) -> list[list[int | None]]:
+        """Inserts new coupons; for each group the ids in code order, None where the org
+        already has the code."""
         ...
 
-    def assign_pool(self, rows: Sequence[CouponRow]) -> None:
-        """Hands reserved pool codes (`pool_coupon_id`) to their customers."""
+    def assign_pool(self, groups: Sequence[NewCoupons]) -> None:
+        """Hands reserved pool codes (`pool_ids`) to their customers."""
         ...
 
     def delete_coupons(self, coupon_ids: Sequence[int]) -> None: ...

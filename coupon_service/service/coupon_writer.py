@@ -6,12 +6,12 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..domain.codes import generate_codes
 from ..domain.issuing import SeriesOutcome, Shortfall
 from ..domain.model import CodeSource, IssuedCoupon, Series
-from .batch_store import BatchStore, CouponRow, HoldingKey, IssuedCount, PoolCode, SeriesKey
+from .batch_store import BatchStore, HoldingKey, IssuedCount, NewCoupons, PoolCode, SeriesKey
 
 if TYPE_CHECKING:
     from .issue_batch import IssueCall
@@ -44,62 +44,60 @@ class SeriesDraft:
         return SeriesOutcome(series, self.requested, tuple(self.coupons), self.shortfalls)
 
 
-def _no_pool(count: int) -> list[int | None]:
-    return [None] * count
-
-
-def _rows(
-    call: IssueCall, draft: SeriesDraft, codes: list[str], pool_ids: list[int] | None = None
-) -> list[CouponRow]:
-    """The rows of one draft: everything but the code (and the pool row) is the same for all."""
+def _group(
+    call: IssueCall, draft: SeriesDraft, codes: Sequence[str], pool_ids: Sequence[int] = ()
+) -> NewCoupons:
     m = call.metadata
     org_id, series_id, customer_id = draft.holding
-    generic = draft.series.policy.code_source is CodeSource.GENERIC
-    issued_at, request_id = call.issued_at, call.request_id
-    valid_till = draft.series.coupon_valid_till(issued_at)
+    return NewCoupons(
+        org_id,
+        series_id,
+        customer_id,
+        draft.series.policy.code_source is CodeSource.GENERIC,
+        call.issued_at,
+        draft.series.coupon_valid_till(call.issued_at),
+        m.source_type,
+        m.source_id,
+        m.source_activity,
+        m.notes,
+        m.reason,
+        call.request_id,
+        codes,
+        pool_ids,
+    )
+
+
+def _issued(group: NewCoupons, codes: Sequence[str], ids: Sequence[int]) -> list[IssuedCoupon]:
+    series_id, issued_at, valid_till = group.series_id, group.issued_at, group.valid_till
     return [
-        CouponRow(
-            org_id,
-            series_id,
-            customer_id,
-            code,
-            generic,
-            issued_at,
-            valid_till,
-            m.source_type,
-            m.source_id,
-            m.source_activity,
-            m.notes,
-            m.reason,
-            request_id,
-            pool_id,
-        )
-        for code, pool_id in zip(codes, pool_ids or _no_pool(len(codes)), strict=True)
+        IssuedCoupon(coupon_id, code, series_id, issued_at, valid_till)
+        for code, coupon_id in zip(codes, ids, strict=True)
     ]
 
 
-def _issued(row: CouponRow, coupon_id: int) -> IssuedCoupon:
-    return IssuedCoupon(coupon_id, row.code, row.series_id, row.issued_at, row.valid_till)
+def _inserted(codes: Sequence[str], ids: list[int | None]) -> tuple[Sequence[str], list[int]]:
+    """The codes that were inserted, with their ids; the others are drawn again."""
+    if None not in ids:
+        return codes, cast(list[int], ids)
+    pairs = [(code, i) for code, i in zip(codes, ids, strict=True) if i is not None]
+    return [code for code, _ in pairs], [i for _, i in pairs]
 
 
 class CouponWriter:
     def __init__(self, store: BatchStore) -> None:
         self._store = store
         self._drawn: list[tuple[IssueCall, SeriesDraft]] = []
-        self._pool_rows: dict[int, list[CouponRow]] = {}  # By id(draft).
+        self._pool_groups: dict[int, NewCoupons] = {}  # By id(draft).
         self._inserted: dict[int, list[int]] = defaultdict(list)  # Coupon ids, by id(draft).
 
     def add(self, call: IssueCall, draft: SeriesDraft) -> None:
         if draft.resend or not draft.new:
             return
         if draft.series.policy.code_source is CodeSource.UPLOADED:
-            rows = _rows(
-                call, draft, [p.code for p in draft.pool], [p.coupon_id for p in draft.pool]
-            )
-            draft.coupons = [
-                _issued(row, pooled.coupon_id) for row, pooled in zip(rows, draft.pool, strict=True)
-            ]
-            self._pool_rows[id(draft)] = rows
+            ids = [pooled.coupon_id for pooled in draft.pool]
+            group = _group(call, draft, [pooled.code for pooled in draft.pool], ids)
+            draft.coupons = _issued(group, group.codes, ids)
+            self._pool_groups[id(draft)] = group
         else:
             self._drawn.append((call, draft))
 
@@ -107,24 +105,24 @@ class CouponWriter:
         """Inserts every drawn or generic coupon; codes the org already has are drawn again."""
         pending = self._drawn
         for _ in range(CODE_DRAWS):
-            rows: list[CouponRow] = []
+            groups: list[NewCoupons] = []
             owners: list[SeriesDraft] = []
             drawn: set[tuple[int, str]] = set()
             for call, draft in pending:
-                codes = self._codes(draft, draft.new - len(draft.coupons))
+                codes: Sequence[str] = self._codes(draft, draft.new - len(draft.coupons))
                 if draft.series.policy.code_source is not CodeSource.GENERIC:
                     # A code drawn twice in this batch is drawn again next round.
                     fresh = [code for code in codes if (call.org_id, code) not in drawn]
                     drawn.update((call.org_id, code) for code in fresh)
                     codes = fresh
-                rows += _rows(call, draft, codes)
-                owners += [draft] * len(codes)
-            for row, owner, coupon_id in zip(
-                rows, owners, self._store.insert_coupons(rows), strict=True
+                groups.append(_group(call, draft, codes))
+                owners.append(draft)
+            for group, owner, ids in zip(
+                groups, owners, self._store.insert_coupons(groups), strict=True
             ):
-                if coupon_id is not None:
-                    owner.coupons.append(_issued(row, coupon_id))
-                    self._inserted[id(owner)].append(coupon_id)
+                codes, inserted = _inserted(group.codes, ids)
+                owner.coupons += _issued(group, codes, inserted)
+                self._inserted[id(owner)] += inserted
             pending = [(call, draft) for call, draft in pending if len(draft.coupons) < draft.new]
             if not pending:
                 return
@@ -149,9 +147,9 @@ class CouponWriter:
     def finish(self, kept: Sequence[SeriesDraft], dropped: Sequence[SeriesDraft]) -> None:
         """Hands out the kept drafts' pool codes, removes what dropped drafts inserted, and
         adds the kept coupons to the series counters."""
-        pool_rows = [row for draft in kept for row in self._pool_rows.get(id(draft), ())]
-        if pool_rows:
-            self._store.assign_pool(pool_rows)
+        pool_groups = [self._pool_groups[id(d)] for d in kept if id(d) in self._pool_groups]
+        if pool_groups:
+            self._store.assign_pool(pool_groups)
         undone = [coupon_id for draft in dropped for coupon_id in self._inserted.get(id(draft), ())]
         if undone:
             self._store.delete_coupons(undone)
