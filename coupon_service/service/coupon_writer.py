@@ -6,15 +6,13 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from ..domain.codes import generate_codes
 from ..domain.issuing import SeriesOutcome, Shortfall
 from ..domain.model import CodeSource, IssuedCoupon, Series
 from .batch_store import BatchStore, HoldingKey, IssuedCount, NewCoupons, PoolCode, SeriesKey
-
-if TYPE_CHECKING:
-    from .issue_batch import IssueCall
+from .results import IssueCall
 
 # Random codes that collide with codes the org already has are drawn again, this many times.
 CODE_DRAWS = 8

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
 
 from ..domain.batch_view import BatchView, CallView
 from ..domain.errors import CouponServiceError, customer_not_found, series_not_found
@@ -28,7 +27,7 @@ from ..domain.issuing import (
     needs_series_lock,
     plan_issue,
 )
-from ..domain.model import CodeSource, Customer, CustomerRef, IssuanceMetadata, IssuedCoupon, Series
+from ..domain.model import CodeSource, Customer, IssuedCoupon, Series
 from .batch_store import BatchStore, Holding, HoldingKey, RequestKey, SeriesKey, StoredRequest
 from .batching import DEFER, Defer
 from .coupon_writer import CouponWriter, SeriesDraft
@@ -40,27 +39,7 @@ from .idempotency import (
     request_id_reused,
     stored_references,
 )
-from .results import BulkEntry, BulkIssueResult, IssueMultipleResult
-
-
-@dataclasses.dataclass(frozen=True)
-class IssueCall:
-    """One IssueMultiple or BulkIssue call, validated, waiting for its batch."""
-
-    org_id: int
-    bulk: bool  # BulkIssue: each series answers alone. IssueMultiple: the call succeeds whole.
-    customer: CustomerRef
-    series_ids: tuple[int, ...]
-    count: int
-    metadata: IssuanceMetadata
-    request_id: str | None
-    fingerprint: str
-    issued_at: datetime
-
-    @property
-    def weight(self) -> int:
-        return self.count * len(self.series_ids)
-
+from .results import BulkEntry, BulkIssueResult, IssueCall, IssueMultipleResult
 
 Answer = IssueMultipleResult | BulkIssueResult | CouponServiceError | Defer
 

@@ -16,11 +16,12 @@ from ..domain.errors import CouponServiceError, issue_unavailable
 from ..domain.model import CustomerRef, IssuanceMetadata
 from .batching import Batcher
 from .idempotency import fingerprint
-from .issue_batch import Answer, IssueCall, issue_batch
+from .issue_batch import Answer, issue_batch
 from .results import (
     BulkEntry,
     BulkIssueRequest,
     BulkIssueResult,
+    IssueCall,
     IssueMultipleResult,
     IssueRequest,
     utcnow,

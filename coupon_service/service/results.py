@@ -30,6 +30,25 @@ class BulkIssueRequest:
 
 
 @dataclasses.dataclass(frozen=True)
+class IssueCall:
+    """One IssueMultiple or BulkIssue call, validated, waiting for its batch."""
+
+    org_id: int
+    bulk: bool  # BulkIssue: each series answers alone. IssueMultiple: the call succeeds whole.
+    customer: CustomerRef
+    series_ids: tuple[int, ...]
+    count: int
+    metadata: IssuanceMetadata
+    request_id: str | None
+    fingerprint: str
+    issued_at: datetime
+
+    @property
+    def weight(self) -> int:
+        return self.count * len(self.series_ids)
+
+
+@dataclasses.dataclass(frozen=True)
 class IssueMultipleResult:
     customer: Customer
     outcomes: tuple[SeriesOutcome, ...]
