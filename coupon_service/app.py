@@ -15,6 +15,7 @@ from starlette.requests import Request
 from .adapters.database import create_engine
 from .adapters.jwt_tokens import JwtVerifier
 from .adapters.migrate import migrate
+from .adapters.sqlite_checkpoints import WalCheckpointer, start_checkpoints
 from .adapters.unit_of_work import SqlUnitOfWork
 from .config import Settings
 from .entrypoints.grpc.auth import AuthInterceptor, caller_org
@@ -35,6 +36,7 @@ class RunningService:
     uow: SqlUnitOfWork
     grpc: GrpcServer
     rest: RestServer
+    checkpoints: WalCheckpointer | None = None
 
     @property
     def grpc_port(self) -> int:
@@ -52,6 +54,8 @@ class RunningService:
         drains = [asyncio.ensure_future(b.drained()) for b in self.uow.batchers.values()]
         if drains:
             await asyncio.wait(drains, timeout=max(grace, 1.0))
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
         await self.engine.dispose()
 
 
@@ -98,7 +102,8 @@ async def start(
         await engine.dispose()
         address = f"{settings.host}:{settings.http_port}"
         raise OSError(f"could not listen for HTTP on {address}: {error.strerror}") from error
-    return RunningService(settings, engine, uow, grpc_server, rest_server)
+    checkpoints = start_checkpoints(engine)
+    return RunningService(settings, engine, uow, grpc_server, rest_server, checkpoints)
 
 
 async def serve(settings: Settings) -> None:
