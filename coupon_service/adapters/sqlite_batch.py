@@ -13,6 +13,7 @@ migrations keep taking turns on it.
 from __future__ import annotations
 
 import functools
+import itertools
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
@@ -63,14 +64,6 @@ def _insert_coupons(rows: int) -> str:
         f" VALUES {values} ON CONFLICT DO NOTHING"
         " RETURNING id, org_id, series_id, customer_id, code, shared_code"
     )
-
-
-def _inserted_key(
-    org_id: int, series_id: int, customer_id: int, code: str, shared: object
-) -> tuple[Any, ...]:
-    """What tells the inserted rows apart: an unshared code is unique in its org; a customer
-    gets a shared (GENERIC) code at most once per series."""
-    return (org_id, series_id, customer_id) if shared else (org_id, code)
 
 
 _ASSIGN_POOL = (
@@ -175,26 +168,29 @@ class SqliteBatchStore:
         return [PoolCode(coupon_id, code) for coupon_id, code in cursor]
 
     def insert_coupons(self, groups: Sequence[NewCoupons]) -> list[list[int | None]]:
-        inserted: dict[tuple[Any, ...], int] = {}
         rows: list[tuple[Any, ...]] = []
         for group in groups:
             org_id, series_id, customer_id, shared, issued_at, valid_till, *rest = group.alike
             alike = (shared, to_text(issued_at), to_text(valid_till), *rest)
             rows += [(org_id, series_id, customer_id, code, *alike) for code in group.codes]
+        # An unshared code is unique in its org; a customer gets a shared (GENERIC) code at
+        # most once per series: that is how the returned rows are told apart.
+        by_code: dict[tuple[int, str], int] = {}
+        by_holder: dict[tuple[int, int, int], int] = {}
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[start : start + _ROWS_PER_INSERT]
-            params = [value for row in chunk for value in row]
+            params = list(itertools.chain.from_iterable(chunk))
             for coupon_id, org_id, series_id, customer_id, code, shared in self._db.execute(
                 _insert_coupons(len(chunk)), params
             ):
-                inserted[_inserted_key(org_id, series_id, customer_id, code, shared)] = coupon_id
+                if shared:
+                    by_holder[org_id, series_id, customer_id] = coupon_id
+                else:
+                    by_code[org_id, code] = coupon_id
         return [
-            [
-                inserted.get(
-                    _inserted_key(g.org_id, g.series_id, g.customer_id, code, g.shared_code)
-                )
-                for code in g.codes
-            ]
+            [by_holder.get((g.org_id, g.series_id, g.customer_id)) for _ in g.codes]
+            if g.shared_code
+            else [by_code.get((g.org_id, code)) for code in g.codes]
             for g in groups
         ]
 
