@@ -15,7 +15,6 @@ from ..domain.model import (
     Customer,
     DiscountType,
     IssuanceMetadata,
-    IssuedCoupon,
     Series,
     SeriesPolicy,
 )
@@ -125,17 +124,6 @@ def series_from_row(row: Row[*tuple[Any, ...]]) -> Series:
         num_uploaded=row.num_uploaded,
         latest_issued_at=from_db(row.latest_issued_at),
         created_at=from_db(row.created_at),
-    )
-
-
-def issued_from_row(row: Row[*tuple[Any, ...]]) -> IssuedCoupon:
-    return IssuedCoupon(
-        id=row.id,
-        code=row.code,
-        series_id=row.series_id,
-        issued_at=from_db(row.issued_at),
-        valid_till=from_db(row.valid_till),
-        redemption_count=row.redemption_count,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, ScalarSelect, bindparam, cast, func, insert, select
@@ -32,9 +31,6 @@ _WITH_COUNTS = select(
     .scalar_subquery()
     .label("latest_issued_at"),
 )
-_GET_MANY = _WITH_COUNTS.where(
-    series.c.org_id == bindparam("org_id"), series.c.id.in_(bindparam("ids", expanding=True))
-)
 _GET = _WITH_COUNTS.where(series.c.org_id == bindparam("org_id"), series.c.id == bindparam("id"))
 _LIST = (
     _WITH_COUNTS.where(series.c.org_id == bindparam("org_id"), series.c.id > bindparam("after_id"))
@@ -57,12 +53,6 @@ def _next_id(org_id: int) -> ScalarSelect[int]:
 class SqlSeriesRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
-
-    async def get_many(self, org_id: int, series_ids: Sequence[int]) -> dict[int, Series]:
-        result = await self._connection.execute(
-            _GET_MANY, {"org_id": org_id, "ids": list(series_ids)}
-        )
-        return {row.id: series_from_row(row) for row in result}
 
     async def get(self, org_id: int, series_id: int) -> Series | None:
         row = (await self._connection.execute(_GET, {"org_id": org_id, "id": series_id})).first()

@@ -15,7 +15,6 @@ from .credential_repository import SqlCredentialRepository
 from .customer_repository import SqlCustomerRepository
 from .org_repository import SqlOrgRepository
 from .postgres_batch import run_postgres_batch
-from .request_repository import SqlRequestRepository
 from .series_repository import SqlSeriesRepository
 from .sqlite_batch import run_sqlite_batch
 
@@ -28,7 +27,6 @@ class SqlTransaction:
         self.customers = SqlCustomerRepository(connection)
         self.series = SqlSeriesRepository(connection)
         self.coupons = SqlCouponRepository(connection)
-        self.requests = SqlRequestRepository(connection)
         self.credentials = SqlCredentialRepository(connection)
 
 

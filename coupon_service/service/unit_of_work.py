@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -17,7 +17,6 @@ from ..domain.model import (
     SeriesPolicy,
 )
 from .batch_store import BatchStore as BatchStore
-from .batch_store import StoredRequest as StoredRequest
 
 _Result = TypeVar("_Result")
 
@@ -28,10 +27,6 @@ class IdentifierTaken(Exception):
     def __init__(self, field: str) -> None:
         super().__init__(field)
         self.field = field
-
-
-class RequestIdTaken(Exception):
-    """Another transaction stored the same idempotency key first."""
 
 
 class StoreUnavailable(Exception):
@@ -56,7 +51,6 @@ class CustomerRepository(Protocol):
 
 
 class SeriesRepository(Protocol):
-    async def get_many(self, org_id: int, series_ids: Sequence[int]) -> dict[int, Series]: ...
     async def get(self, org_id: int, series_id: int) -> Series | None: ...
     async def list(self, org_id: int, after_id: int, limit: int) -> list[Series]: ...
     async def add(self, org_id: int, series_id: int | None, policy: SeriesPolicy) -> Series: ...
@@ -66,11 +60,6 @@ class CouponRepository(Protocol):
     async def of_customer(
         self, org_id: int, customer_id: int, series_id: int | None, after_id: int, limit: int
     ) -> list[Coupon]: ...
-
-
-class RequestRepository(Protocol):
-    async def get(self, org_id: int, request_id: str) -> StoredRequest | None: ...
-    async def add(self, org_id: int, request_id: str, stored: StoredRequest) -> None: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,8 +88,6 @@ class Transaction(Protocol):
     def series(self) -> SeriesRepository: ...
     @property
     def coupons(self) -> CouponRepository: ...
-    @property
-    def requests(self) -> RequestRepository: ...
     @property
     def credentials(self) -> CredentialRepository: ...
 
