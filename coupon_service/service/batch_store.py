@@ -12,10 +12,10 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
+from ..domain.batch_view import HoldingKey as HoldingKey
+from ..domain.batch_view import SeriesKey as SeriesKey
 from ..domain.model import Customer, CustomerRef, IssuedCoupon, Series
 
-SeriesKey = tuple[int, int]  # (org_id, series_id)
-HoldingKey = tuple[int, int, int]  # (org_id, series_id, customer_id)
 RequestKey = tuple[int, str]  # (org_id, request_id)
 CustomerKey = tuple[int, CustomerRef]  # (org_id, how the call named the customer)
 
