@@ -51,11 +51,9 @@ class SqlCustomerRepository:
         self._connection = connection
 
     async def find(self, org_id: int, ref: CustomerRef) -> Customer | None:
-        value: int | str = ref.value
-        if ref.type is IdentifierType.ID:
-            if not ref.value.isdigit() or int(ref.value) > 2**63 - 1:
-                return None
-            value = int(ref.value)
+        value = ref.lookup_value()
+        if value is None:
+            return None
         result = await self._connection.execute(_FIND[ref.type], {"org_id": org_id, "value": value})
         row = result.first()
         return None if row is None else customer_from_row(row)

@@ -18,7 +18,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_only, greenlet_spawn
 
-from ..domain.model import Customer, IdentifierType, IssuedCoupon, Series
+from ..domain.model import Customer, IssuedCoupon, Series
 from ..service.batch_store import (
     CustomerKey,
     Holding,
@@ -98,13 +98,9 @@ class PostgresBatchStore:
         for kind, sql in FIND_CUSTOMERS.items():
             asked: dict[tuple[int, int | str], list[CustomerKey]] = {}
             for org_id, ref in keys:
-                if ref.type is not kind:
+                value = ref.lookup_value()
+                if ref.type is not kind or value is None:
                     continue
-                if kind is IdentifierType.ID and not (
-                    ref.value.isdigit() and int(ref.value) < 2**63
-                ):
-                    continue  # No customer has such an id.
-                value = int(ref.value) if kind is IdentifierType.ID else ref.value
                 asked.setdefault((org_id, value), []).append((org_id, ref))
             if not asked:
                 continue

@@ -125,11 +125,9 @@ class SqliteBatchStore:
     def find_customers(self, keys: Collection[CustomerKey]) -> dict[CustomerKey, Customer]:
         found = {}
         for org_id, ref in keys:
-            value: int | str = ref.value
-            if ref.type is IdentifierType.ID:
-                if not ref.value.isdigit() or int(ref.value) > 2**63 - 1:
-                    continue
-                value = int(ref.value)
+            value = ref.lookup_value()
+            if value is None:
+                continue
             column = _CUSTOMER_COLUMN[ref.type]
             rows = self._rows(
                 f"SELECT * FROM customers WHERE org_id = ? AND {column} = ?", (org_id, value)

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+MAX_ID = 2**63 - 1  # Ids are signed 64-bit integers on both doors and in both databases.
+
 
 class DiscountType(enum.Enum):
     ABS = "ABS"
@@ -41,6 +43,15 @@ class CustomerRef:
 
     type: IdentifierType
     value: str
+
+    def lookup_value(self) -> int | str | None:
+        """The value to look the customer up by: the number for an id, the text otherwise;
+        None for an id no customer can have (not digits, or past int64)."""
+        if self.type is not IdentifierType.ID:
+            return self.value
+        if not self.value.isdigit() or int(self.value) > MAX_ID:
+            return None
+        return int(self.value)
 
 
 @dataclasses.dataclass(frozen=True)

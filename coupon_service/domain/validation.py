@@ -10,7 +10,7 @@ from .errors import (
     mandatory,
 )
 from .issuing import MAX_COUNT
-from .model import CustomerRef, IssuanceMetadata
+from .model import MAX_ID, CustomerRef, IssuanceMetadata
 
 MAX_SERIES_PER_CALL = 100
 MAX_REQUEST_ID_LENGTH = 128
@@ -27,9 +27,6 @@ def check_text(field: str, value: str) -> None:
     """Refuses characters no database can store (PostgreSQL rejects NUL in text)."""
     if "\x00" in value:
         raise invalid_input(field, f"{field} must not contain NUL characters")
-
-
-MAX_ID = 2**63 - 1  # Ids are signed 64-bit integers on both doors and in both databases.
 
 
 def check_series_ids(series_ids: list[int], field: str) -> None:

@@ -190,3 +190,19 @@ def test_a_series_id_past_int64_is_refused_before_it_reaches_a_batch() -> None:
     with pytest.raises(InvalidRequest) as raised:
         check_series_ids([1, 2**63], "seriesId")
     assert raised.value.code == ErrorCode.INVALID_INPUT
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        (CustomerRef(IdentifierType.ID, "42"), 42),
+        (CustomerRef(IdentifierType.ID, str(2**63 - 1)), 2**63 - 1),
+        (CustomerRef(IdentifierType.ID, str(2**63)), None),
+        (CustomerRef(IdentifierType.ID, "4x2"), None),
+        (CustomerRef(IdentifierType.MOBILE, "0123"), "0123"),
+    ],
+)
+def test_a_customer_ref_looks_up_by_a_number_only_for_an_id_a_customer_can_have(
+    ref: CustomerRef, expected: int | str | None
+) -> None:
+    assert ref.lookup_value() == expected
