@@ -45,6 +45,7 @@ from coupon_service.service.issuing import (
 )
 from coupon_service.service.orgs import ensure_org
 from coupon_service.service.series import get_series
+from tests.answers import codes, coupon_ids, together
 from tests.factories import a_customer, a_series, by_mobile, unique_codes, unique_mobile
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -72,28 +73,6 @@ def issue(
     return issue_multiple(
         uow, org_id, IssueRequest(ids, count, who, request_id=request_id), now=NOW
     )
-
-
-async def together(*calls: Awaitable[_T]) -> list[_T | CouponServiceError]:
-    """Runs the calls at once, so that those on one unit of work queue for the same batch."""
-    answers = await asyncio.gather(*calls, return_exceptions=True)
-    for answer in answers:
-        if isinstance(answer, BaseException) and not isinstance(answer, CouponServiceError):
-            raise answer
-    return answers  # type: ignore[return-value]
-
-
-def codes(answer: Answer) -> list[str]:
-    if isinstance(answer, IssueMultipleResult):
-        return [c.code for outcome in answer.outcomes for c in outcome.coupons]
-    if isinstance(answer, BulkIssueResult):
-        return [c.code for e in answer.entries if e.outcome for c in e.outcome.coupons]
-    return []
-
-
-def coupon_ids(answer: Answer) -> list[int]:
-    assert isinstance(answer, IssueMultipleResult), answer
-    return [c.id for outcome in answer.outcomes for c in outcome.coupons]
 
 
 @asynccontextmanager

@@ -37,6 +37,7 @@ from coupon_service.service.issuing import (
     issuing_batcher,
 )
 from coupon_service.service.unit_of_work import StoreConflict
+from tests.answers import codes, coupon_ids, together
 from tests.fakes import FakeDatabase, FakeUnitOfWork, Tables
 
 ORG = 7
@@ -87,28 +88,6 @@ def bulk(
     return bulk_issue(
         uow, ORG, BulkIssueRequest(ids, ref(customer), request_id=request_id), now=NOW
     )
-
-
-async def together(*calls: Awaitable[_T]) -> list[_T | CouponServiceError]:
-    """Runs the calls at once (so they queue in the same batch); a coupon error is an answer,
-    anything else a failure of the test."""
-    answers = await asyncio.gather(*calls, return_exceptions=True)
-    for answer in answers:
-        if isinstance(answer, BaseException) and not isinstance(answer, CouponServiceError):
-            raise answer
-    return answers  # type: ignore[return-value]
-
-
-def codes(result: IssueMultipleResult | BulkIssueResult | CouponServiceError) -> list[str]:
-    if isinstance(result, IssueMultipleResult):
-        return [c.code for outcome in result.outcomes for c in outcome.coupons]
-    if isinstance(result, BulkIssueResult):
-        return [c.code for e in result.entries if e.outcome for c in e.outcome.coupons]
-    return []
-
-
-def coupon_ids(result: IssueMultipleResult) -> list[int]:
-    return [c.id for outcome in result.outcomes for c in outcome.coupons]
 
 
 def snapshot(db: FakeDatabase) -> Tables:
