@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 import pytest
@@ -52,7 +52,6 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 NO_SUCH_SERIES = 10**12
 CALLERS = 64
 
-_T = TypeVar("_T")
 Answer = IssueMultipleResult | BulkIssueResult | CouponServiceError
 
 

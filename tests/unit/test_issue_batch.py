@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 
 import pytest
 
@@ -43,8 +42,6 @@ from tests.fakes import FakeDatabase, FakeUnitOfWork, Tables
 ORG = 7
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 NO_SUCH_SERIES = 10**9
-
-_T = TypeVar("_T")
 
 
 @pytest.fixture
