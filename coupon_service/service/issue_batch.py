@@ -246,14 +246,14 @@ class _Batch:
         dropped: list[SeriesDraft] = []
         for index in sorted(self.drafts):
             draft = self.drafts[index]
-            for position, entry in enumerate(draft.entries):
-                if not isinstance(entry, SeriesDraft) or not entry.resend:
-                    continue
-                coupon = resent.get(entry.resend_coupon_id or 0) or first_given.get(entry.holding)
-                entry.coupons = [coupon] if coupon else []
-                if draft.call.bulk and not coupon:
-                    draft.entries[position] = entry.outcome().nothing_issued()
             series_drafts = self._series_drafts(index)
+            for given in series_drafts:  # In order: a call may name a series twice.
+                if given.resend:
+                    coupon = resent.get(given.resend_coupon_id or 0)
+                    coupon = coupon or first_given.get(given.holding)
+                    given.coupons = [coupon] if coupon else []
+                elif given.coupons:  # Kept whatever follows: it gives its call a coupon.
+                    first_given.setdefault(given.holding, given.coupons[0])
             if not draft.call.bulk and not any(entry.coupons for entry in series_drafts):
                 self.answers[index] = series_drafts[0].outcome().nothing_issued()
                 dropped += series_drafts
@@ -265,8 +265,6 @@ class _Batch:
                     dropped.append(entry)
                 elif isinstance(entry, SeriesDraft):
                     kept.append(entry)  # In a call of several series, it may give nothing.
-                    if not entry.resend and entry.coupons:
-                        first_given.setdefault(entry.holding, entry.coupons[0])
         return kept, dropped
 
     def _resent_coupons(self) -> dict[int, IssuedCoupon]:

@@ -157,6 +157,20 @@ async def test_one_per_customer_in_one_batch_resends_or_refuses_with_709(
     assert (await get_series(uow, org_id, series.id)).num_issued == 1
 
 
+async def test_a_call_naming_a_one_per_customer_series_twice_hands_back_its_own_coupon(
+    uow: SqlUnitOfWork, org_id: int
+) -> None:
+    series = await a_series(uow, org_id, multiple_per_user_allowed=False)
+    customer = await a_customer(uow, org_id)
+
+    answer = await issue(uow, org_id, [series, series], customer, 1)
+
+    assert isinstance(answer, IssueMultipleResult)
+    first, second = answer.outcomes
+    assert len(first.coupons) == 1 and second.coupons == first.coupons
+    assert await held(uow, org_id, customer) == 1
+
+
 # --- a batch of calls that succeed, partly succeed and fail ------------------------------------
 
 
