@@ -9,22 +9,25 @@ import signal
 from collections.abc import Sequence
 
 import grpc
+from grpc_health.v1 import health_pb2
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
-from .adapters.database import create_engine
+from .adapters.database import create_engine, ping
 from .adapters.jwt_tokens import JwtVerifier
 from .adapters.migrate import migrate
 from .adapters.sqlite_checkpoints import WalCheckpointer, start_checkpoints
 from .adapters.unit_of_work import SqlUnitOfWork
 from .config import Settings
 from .entrypoints.grpc.auth import AuthInterceptor, caller_org
-from .entrypoints.grpc.server import GrpcServer, start_grpc_server
+from .entrypoints.grpc.server import SERVICE_NAMES, GrpcServer, start_grpc_server
 from .entrypoints.rest import RestServer, create_app, start_rest_server
 from .entrypoints.uninterrupted import wait_for_orphans
 from .service.auth import Authenticator
+from .service.readiness import ReadinessWatch, wait_for_database
 
 logger = logging.getLogger("coupon_service")
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 @dataclasses.dataclass
@@ -37,6 +40,7 @@ class RunningService:
     grpc: GrpcServer
     rest: RestServer
     checkpoints: WalCheckpointer | None = None
+    readiness: ReadinessWatch | None = None
 
     @property
     def grpc_port(self) -> int:
@@ -48,6 +52,8 @@ class RunningService:
 
     async def stop(self, grace_seconds: float | None = None) -> None:
         grace = self.settings.grace_seconds if grace_seconds is None else grace_seconds
+        if self.readiness is not None:  # Shutting down says NOT_SERVING, whatever it finds.
+            await self.readiness.stop()
         await asyncio.gather(self.rest.stop(grace), self.grpc.stop(grace))
         await wait_for_orphans(max(grace, 1.0))
         # A batch still running commits before the database closes.
@@ -64,10 +70,19 @@ async def start(
 ) -> RunningService:
     """Migrates, loads the demo data if asked, and opens both front doors.
 
-    Raises ValueError for an unusable token configuration and OSError for a busy port.
+    Raises ValueError for an unusable token configuration, OSError for a busy port, and
+    DatabaseUnreachable when the database does not answer within the start-up timeout.
     """
     tokens = JwtVerifier.from_settings(settings)
     engine = create_engine(settings.db_url)
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        await wait_for_database(
+            lambda: ping(engine), timeout_seconds=settings.db_startup_timeout_seconds, where=where
+        )
+    except BaseException:
+        await engine.dispose()
+        raise
     await migrate(engine)
     uow = SqlUnitOfWork(engine)
     if settings.demo:
@@ -103,7 +118,16 @@ async def start(
         address = f"{settings.host}:{settings.http_port}"
         raise OSError(f"could not listen for HTTP on {address}: {error.strerror}") from error
     checkpoints = start_checkpoints(engine)
-    return RunningService(settings, engine, uow, grpc_server, rest_server, checkpoints)
+
+    async def tell_health(serving: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if serving else NOT_SERVING
+        for name in ("", *SERVICE_NAMES):
+            await grpc_server.health.set(name, status)
+
+    readiness = ReadinessWatch(
+        lambda: ping(engine), tell_health, interval_seconds=settings.health_check_seconds
+    ).start()
+    return RunningService(settings, engine, uow, grpc_server, rest_server, checkpoints, readiness)
 
 
 async def serve(settings: Settings) -> None:

@@ -16,6 +16,7 @@ from .config import Settings
 from .domain.credentials import ApiKey, Scope
 from .domain.errors import CouponServiceError
 from .service import auth
+from .service.readiness import DatabaseUnreachable
 
 _SCOPE_HELP = (
     "issue: IssueMultiple and BulkIssue, and reading series, customers and their coupons; "
@@ -160,5 +161,5 @@ def main(argv: list[str] | None = None) -> None:
     )
     try:
         asyncio.run(serve(settings))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, DatabaseUnreachable) as error:
         sys.exit(f"coupon-service: {error}")

@@ -40,6 +40,10 @@ class Settings:
     # How long a replica trusts what it last read of a key or an org: revocation takes effect
     # within this time. 0 reads the store on every call.
     credential_cache_seconds: float = DEFAULT_TTL_SECONDS
+    # How long start-up waits for a database that does not answer before giving up.
+    db_startup_timeout_seconds: float = 30.0
+    # How often a serving replica asks the database whether it answers (grpc.health.v1).
+    health_check_seconds: float = 1.0
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -55,4 +59,6 @@ class Settings:
             credential_cache_seconds=_seconds(
                 "COUPON_CREDENTIAL_CACHE_SECONDS", DEFAULT_TTL_SECONDS
             ),
+            db_startup_timeout_seconds=_seconds("COUPON_DB_STARTUP_TIMEOUT_SECONDS", 30.0),
+            health_check_seconds=_seconds("COUPON_HEALTH_CHECK_SECONDS", 1.0) or 1.0,
         )

@@ -8,6 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from .store_errors import raise_store_failure
+
 DEFAULT_DB_URL = "sqlite+aiosqlite:///coupon.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -29,7 +31,14 @@ def create_engine(raw_url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        hide_parameters=True,
+        # A connection the server closed while it sat in the pool (a restart, a failover,
+        # pg_terminate_backend) is replaced at checkout instead of failing the call that
+        # drew it: one short round trip per checkout, a batch of calls per round trip.
+        pool_pre_ping=True,
     )
 
 
@@ -90,3 +99,12 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
 
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Asks the database for a trivial answer; raises StoreUnavailable when it gives none."""
+    try:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+    except Exception as error:
+        raise_store_failure(error, before_commit=True)

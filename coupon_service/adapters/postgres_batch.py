@@ -30,7 +30,7 @@ from ..service.batch_store import (
     SeriesKey,
     StoredRequest,
 )
-from ..service.unit_of_work import BatchStore, StoreConflict, StoreUnavailable
+from ..service.unit_of_work import BatchStore
 from ._convert import to_db
 from ._rows import customer_from_mapping, series_from_mapping
 from .postgres_sql import (
@@ -52,8 +52,10 @@ from .postgres_sql import (
     STORE_OUTCOMES,
     STORED_REQUESTS,
 )
+from .store_errors import raise_store_failure
 
 _Result = TypeVar("_Result")
+_CONNECTION_LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 # Counter rows a series' issued count is spread over: concurrent batches on several replicas
 # each pick one at random, so they rarely wait on the same row.
 COUNTER_SHARDS = 16
@@ -239,19 +241,18 @@ def _issued_coupon(row: asyncpg.Record) -> IssuedCoupon:
 
 async def run_postgres_batch(engine: AsyncEngine, work: Callable[[BatchStore], _Result]) -> _Result:
     """Runs `work` in one transaction on a connection of the engine's pool."""
-    async with engine.connect() as connection:
-        pooled = await connection.get_raw_connection()
-        driver: asyncpg.Connection = pooled.driver_connection
-        try:
-            async with driver.transaction():
-                return await greenlet_spawn(work, PostgresBatchStore(driver))
-        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError) as error:
-            raise StoreConflict(f"PostgreSQL gave up on the batch: {error}") from error
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
-            pooled.invalidate(error)  # A broken connection must not go back into the pool.
-            raise StoreUnavailable(f"PostgreSQL could not run the batch: {error}") from error
-        except (
-            asyncpg.exceptions.OperatorInterventionError,
-            asyncpg.InsufficientResourcesError,
-        ) as error:
-            raise StoreUnavailable(f"PostgreSQL could not run the batch: {error}") from error
+    committing = False
+    try:
+        async with engine.connect() as connection:
+            pooled = await connection.get_raw_connection()
+            driver: asyncpg.Connection = pooled.driver_connection
+            try:
+                async with driver.transaction():
+                    result = await greenlet_spawn(work, PostgresBatchStore(driver))
+                    committing = True  # Leaving the block sends COMMIT.
+            except _CONNECTION_LOST as error:
+                pooled.invalidate(error)  # A broken connection must not go back into the pool.
+                raise
+            return result
+    except Exception as error:
+        raise_store_failure(error, before_commit=not committing)

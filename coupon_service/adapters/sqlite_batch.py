@@ -33,8 +33,9 @@ from ..service.batch_store import (
     SeriesKey,
     StoredRequest,
 )
-from ..service.unit_of_work import BatchStore, StoreUnavailable
+from ..service.unit_of_work import BatchStore
 from ._rows import customer_from_mapping, series_from_mapping
+from .store_errors import raise_store_failure
 
 _Result = TypeVar("_Result")
 _CUSTOMER_COLUMN = {
@@ -264,11 +265,18 @@ class SqliteBatchStore:
         )
 
 
+class _CommitFailed(Exception):
+    """COMMIT itself failed: unlike a failure before it, the work must not simply be rerun."""
+
+
 def _in_transaction(db: sqlite3.Connection, work: Callable[[BatchStore], _Result]) -> _Result:
     db.execute("BEGIN IMMEDIATE")
     try:
         result = work(SqliteBatchStore(db))
-        db.execute("COMMIT")
+        try:
+            db.execute("COMMIT")
+        except sqlite3.Error as error:
+            raise _CommitFailed() from error
     except BaseException:
         if db.in_transaction:
             db.execute("ROLLBACK")
@@ -278,13 +286,15 @@ def _in_transaction(db: sqlite3.Connection, work: Callable[[BatchStore], _Result
 
 async def run_sqlite_batch(engine: AsyncEngine, work: Callable[[BatchStore], _Result]) -> _Result:
     """Runs `work` in one transaction, in the worker thread of the pool's aiosqlite connection."""
-    async with engine.connect() as connection:
-        pooled = await connection.get_raw_connection()
-        driver = pooled.driver_connection  # The aiosqlite.Connection.
-        try:
+    try:
+        async with engine.connect() as connection:
+            pooled = await connection.get_raw_connection()
+            driver = pooled.driver_connection  # The aiosqlite.Connection.
             # aiosqlite runs every call of a connection as a function queued to its thread;
             # `_execute` queues ours, and `_conn` is the sqlite3 connection that thread owns.
             result: _Result = await driver._execute(lambda: _in_transaction(driver._conn, work))  # type: ignore[union-attr]
             return result
-        except sqlite3.OperationalError as error:  # Locked past busy_timeout, disk I/O, ...
-            raise StoreUnavailable(f"SQLite could not run the batch: {error}") from error
+    except _CommitFailed as failed:
+        raise_store_failure(failed.__cause__ or failed, before_commit=False)
+    except Exception as error:
+        raise_store_failure(error, before_commit=True)

@@ -1,15 +1,24 @@
 """The SQLAlchemy unit of work: one AsyncConnection and one transaction per use-case call, and
-the issuing batches, each in one transaction on the driver connection of the same pool."""
+the issuing batches, each in one transaction on the driver connection of the same pool.
+
+Every database failure leaves here as StoreUnavailable or StoreConflict (store_errors.py). A
+batch that failed before its COMMIT was sent rolled back for sure, so it is run again, at most
+twice and only while the attempts fail fast: a connection the server closed (a restart,
+pg_terminate_backend) costs the callers a few milliseconds instead of an error. Nothing that
+may have committed is ever rerun.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ..service.unit_of_work import BatchStore
+from ..service.unit_of_work import BatchStore, StoreUnavailable
 from .coupon_repository import SqlCouponRepository
 from .credential_repository import SqlCredentialRepository
 from .customer_repository import SqlCustomerRepository
@@ -17,8 +26,14 @@ from .org_repository import SqlOrgRepository
 from .postgres_batch import run_postgres_batch
 from .series_repository import SqlSeriesRepository
 from .sqlite_batch import run_sqlite_batch
+from .store_errors import raise_store_failure
 
 _Result = TypeVar("_Result")
+# A batch is run at most this many times, and again only when the attempts so far failed
+# within FAST_FAILURE_SECONDS: a timeout or a lock wait is not made longer by repeating it.
+MAX_BATCH_ATTEMPTS = 3
+FAST_FAILURE_SECONDS = 1.0
+PAUSE_BEFORE_RETRY_SECONDS = 0.02
 
 
 class SqlTransaction:
@@ -36,11 +51,27 @@ class SqlUnitOfWork:
         self.batchers: dict[str, Any] = {}
 
     async def run_batch(self, work: Callable[[BatchStore], _Result]) -> _Result:
-        if self.engine.dialect.name == "sqlite":
-            return await run_sqlite_batch(self.engine, work)
-        return await run_postgres_batch(self.engine, work)
+        run = run_sqlite_batch if self.engine.dialect.name == "sqlite" else run_postgres_batch
+        started = time.monotonic()
+        attempt = 1
+        while True:
+            try:
+                return await run(self.engine, work)
+            except StoreUnavailable as failure:
+                failed_fast = time.monotonic() - started < FAST_FAILURE_SECONDS
+                if not (failure.before_commit and failed_fast and attempt < MAX_BATCH_ATTEMPTS):
+                    raise
+            await asyncio.sleep(PAUSE_BEFORE_RETRY_SECONDS * attempt)
+            attempt += 1
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTransaction]:
-        async with self.engine.begin() as connection:
-            yield SqlTransaction(connection)
+        try:
+            async with self.engine.begin() as connection:
+                yield SqlTransaction(connection)
+        except StoreUnavailable:
+            raise
+        except Exception as error:
+            # The use case's own errors come through here too and leave unchanged. Whether a
+            # failure came before COMMIT is not known here, and the use case is not rerun.
+            raise_store_failure(error, before_commit=False)

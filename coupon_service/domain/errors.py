@@ -8,7 +8,7 @@ CouponServiceError
 ├── AlreadyHasCoupon      709: one per customer, already held, and resending is off
 ├── NothingIssued         6xx: the policy allowed none of the requested coupons
 ├── RequestIdReused       629: an idempotency key came back with a different request
-└── Unavailable           678: the database could not commit; nothing was written, retry
+└── Unavailable           678: the database could not do the work; nothing was written, retry
 
 AccessDenied              who may call: the documents define no code for it, so none is sent
 ├── Unauthenticated       credentials missing, malformed, unknown, wrong, revoked or expired
@@ -117,9 +117,22 @@ class RequestIdReused(CouponServiceError):
 
 
 class Unavailable(CouponServiceError):
-    """Nothing was written and a retry may succeed; with the same request id it is always safe."""
+    """Nothing was written and a retry may succeed; with the same request id it is always safe.
+
+    `reason` says why (the database could not be reached, or gave up on the transaction);
+    `retry_after_seconds` is how long a caller should wait before trying again.
+    """
 
     kind = ErrorKind.UNAVAILABLE
+
+    def __init__(self, message: str, *, reason: str, retry_after_seconds: float) -> None:
+        super().__init__(ErrorCode.ISSUE_FAILED, message)
+        self._reason = reason
+        self.retry_after_seconds = retry_after_seconds
+
+    @property
+    def reason(self) -> str:
+        return self._reason
 
 
 CUSTOMER_NOT_FOUND_MESSAGE = (
@@ -141,16 +154,15 @@ def series_not_found(series_id: int) -> NotFound:
     )
 
 
-def issue_unavailable(*, conflict: bool = False) -> Unavailable:
-    """The call's batch could not be committed: UNAVAILABLE, or ABORTED for a conflict."""
-    error = Unavailable(
-        ErrorCode.ISSUE_FAILED,
-        "the coupons could not be issued just now: nothing was written; retry the call"
+def store_unavailable(*, conflict: bool = False) -> Unavailable:
+    """The database could not do the call's work: it was down, lost the connection, timed out,
+    or gave up on the transaction (`conflict`: a deadlock or serialization failure)."""
+    return Unavailable(
+        "the database could not complete the call just now: nothing was written; retry the call"
         " (with the same requestId a retry never issues twice)",
+        reason="TRANSACTION_CONFLICT" if conflict else "DATABASE_UNAVAILABLE",
+        retry_after_seconds=0.1 if conflict else 1.0,
     )
-    if conflict:
-        error.kind = ErrorKind.ABORTED
-    return error
 
 
 def mandatory(field: str, message: str | None = None) -> InvalidRequest:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ..domain import validation
-from ..domain.errors import CouponServiceError, issue_unavailable
+from ..domain.errors import CouponServiceError, store_unavailable
 from ..domain.model import CustomerRef, IssuanceMetadata
 from .batching import Batcher
 from .idempotency import fingerprint
@@ -91,7 +91,7 @@ def issuing_batcher(uow: UnitOfWork) -> Batcher[IssueCall, Answer]:
                 logger.warning(
                     "an issuing batch of %d calls was not committed: %s", len(calls), error
                 )
-                retry = issue_unavailable(conflict=isinstance(error, StoreConflict))
+                retry = store_unavailable(conflict=isinstance(error, StoreConflict))
                 return [retry] * len(calls)
 
         batcher = Batcher(run, max_calls=MAX_BATCH_CALLS, max_weight=MAX_BATCH_COUPONS)

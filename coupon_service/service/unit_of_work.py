@@ -31,7 +31,16 @@ class IdentifierTaken(Exception):
 
 class StoreUnavailable(Exception):
     """The database could not be reached or could not commit; nothing of the work was written,
-    so the same call may be retried (with the same request id, a retry never issues twice)."""
+    so the same call may be retried (with the same request id, a retry never issues twice).
+
+    `before_commit` is True when the failure came before COMMIT was sent: the transaction
+    surely rolled back, so running the same work again cannot do anything twice. When COMMIT
+    itself failed, whether it took effect is unknown to this side.
+    """
+
+    def __init__(self, message: str, *, before_commit: bool = False) -> None:
+        super().__init__(message)
+        self.before_commit = before_commit
 
 
 class StoreConflict(StoreUnavailable):

@@ -540,7 +540,7 @@ async def test_a_store_failure_tells_every_caller_of_the_batch_to_retry_and_writ
     assert db.free_pool(ORG, pool.id) == [] and len(db.coupons(ORG, pool.id)) == 3
 
 
-async def test_a_conflict_tells_every_caller_of_the_batch_aborted(
+async def test_a_conflict_tells_every_caller_of_the_batch_to_retry_soon(
     db: FakeDatabase, uow: FakeUnitOfWork
 ) -> None:
     series = db.add_series(ORG)
@@ -550,7 +550,8 @@ async def test_a_conflict_tells_every_caller_of_the_batch_aborted(
     answers = await together(*(issue(uow, [series], p) for p in people))
 
     assert stats(uow).batches == 1
-    assert all(isinstance(a, Unavailable) and a.kind is ErrorKind.ABORTED for a in answers)
+    assert all(isinstance(a, Unavailable) and a.kind is ErrorKind.UNAVAILABLE for a in answers)
+    assert {a.reason for a in answers if isinstance(a, Unavailable)} == {"TRANSACTION_CONFLICT"}
     assert db.coupons(ORG) == [] and db.num_issued(ORG, series.id) == 0
     assert (await issue(uow, [series], people[0])).success_count == 1
 

@@ -11,9 +11,9 @@ import grpc
 from grpc_status import rpc_status
 
 from ...domain.credentials import MISSING_CREDENTIALS, Caller
-from ...domain.errors import AccessDenied, Unauthenticated
+from ...domain.errors import Unauthenticated
 from ...service.auth import Authenticator
-from .errors import status_for
+from .errors import abort_for, status_for
 
 logger = logging.getLogger(__name__)
 
@@ -102,13 +102,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         try:
             # No task of its own needed: the Authenticator's lookups run in tasks of theirs.
             return await self._authenticator.authorize_headers(_authorization(context), operation)
-        except AccessDenied as error:
-            await context.abort_with_status(rpc_status.to_status(status_for(error)))
-            raise  # abort_with_status raises; this line is never reached.
-        except Exception:
-            logger.exception("checking the credentials of %s failed", operation)
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
-            raise
+        except Exception as error:
+            await abort_for(context, error, f"checking the credentials of {operation}", logger)
 
     def _unary(self, behavior: _UnaryBehavior, operation: str) -> _UnaryBehavior:
         async def authenticated(request: Any, context: _Context) -> Any:

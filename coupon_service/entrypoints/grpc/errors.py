@@ -1,15 +1,23 @@
-"""Domain errors -> google.rpc.Status with ErrorInfo, CouponErrorDetail and BadRequest."""
+"""Failures -> google.rpc.Status with ErrorInfo, CouponErrorDetail, BadRequest and RetryInfo.
+
+`abort_for` is the gRPC door's one place that decides what a failed call answers.
+"""
 
 from __future__ import annotations
 
+import logging
+from typing import Any, NoReturn
+
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
 
 from coupon.v1 import errors_pb2
 
-from ...domain.errors import AccessDenied, CouponServiceError, ErrorKind
+from ...domain.errors import AccessDenied, CouponServiceError, ErrorKind, Unavailable
+from ..failures import caller_error, log_unexpected
 
 ERROR_DOMAIN = "coupon.v1"
 
@@ -61,8 +69,22 @@ def status_for(error: CouponServiceError | AccessDenied) -> status_pb2.Status:
             field=error.field or "", description=error.message
         )
         details.append(_packed(error_details_pb2.BadRequest(field_violations=[violation])))
+    if isinstance(error, Unavailable):
+        delay = duration_pb2.Duration()
+        delay.FromMilliseconds(round(error.retry_after_seconds * 1000))
+        details.append(_packed(error_details_pb2.RetryInfo(retry_delay=delay)))
     return status_pb2.Status(code=_GRPC_CODES[error.kind], message=error.message, details=details)
 
 
-def grpc_code_for(error: CouponServiceError | AccessDenied) -> grpc.StatusCode:
-    return {code.value[0]: code for code in grpc.StatusCode}[_GRPC_CODES[error.kind]]
+async def abort_for(
+    context: grpc.aio.ServicerContext[Any, Any],
+    error: BaseException,
+    operation: str,
+    logger: logging.Logger,
+) -> NoReturn:
+    """Ends the call with the status `error` deserves; a bug is logged once and told INTERNAL."""
+    known = caller_error(error)
+    if known is not None:
+        await context.abort_with_status(rpc_status.to_status(status_for(known)))
+    log_unexpected(logger, operation, error)
+    await context.abort(grpc.StatusCode.INTERNAL, "internal error")

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import grpc
-from grpc_status import rpc_status
 
 from coupon.v1 import (
     coupon_service_pb2,
@@ -19,14 +18,14 @@ from coupon.v1 import (
     series_service_pb2_grpc,
 )
 
-from ...domain.errors import CouponServiceError, series_not_found
+from ...domain.errors import series_not_found
 from ...domain.model import CustomerRef
 from ...domain.validation import check_customer
 from ...service import customers, issuing, series
 from ...service.unit_of_work import UnitOfWork
 from .. import converters
 from ..uninterrupted import uninterrupted
-from .errors import status_for
+from .errors import abort_for
 
 logger = logging.getLogger(__name__)
 _Request = TypeVar("_Request")
@@ -56,7 +55,7 @@ def _batched_rpc(
 def _serve(
     handler: _Handler[_Request, _Response], *, shielded: bool
 ) -> Callable[[Any, _Request, _Context], Awaitable[_Response]]:
-    """Resolves the caller's organisation and turns domain errors into rich statuses."""
+    """Resolves the caller's organisation and turns every failure into its status."""
 
     @functools.wraps(handler)
     async def wrapper(self: Any, request: _Request, context: _Context) -> _Response:
@@ -64,16 +63,10 @@ def _serve(
         try:
             work = handler(self, request, context, org_id)
             return await (uninterrupted(work) if shielded else work)
-        except CouponServiceError as error:
-            await context.abort_with_status(rpc_status.to_status(status_for(error)))
-            raise  # abort_with_status raises; this line is never reached.
         except grpc.aio.AbortError:
             raise
-        except Exception:
-            # A bug, not the caller's fault: log it whole, tell the caller nothing internal.
-            logger.exception("%s failed", handler.__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
-            raise
+        except Exception as error:
+            await abort_for(context, error, handler.__name__, logger)
 
     return wrapper
 

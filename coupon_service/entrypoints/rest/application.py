@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coupon.v1 import common_pb2
 
-from ...domain.errors import AccessDenied, CouponServiceError
-from ...service.unit_of_work import UnitOfWork
+from ...domain.errors import AccessDenied, CouponServiceError, Unavailable
+from ...service.unit_of_work import StoreUnavailable, UnitOfWork
 from .. import converters
+from ..failures import caller_error, log_unexpected
 from .errors import INTERNAL_ERROR_CODE, RequestRejected, http_status_for
 from .rendering import error_envelope
 from .routes import (
@@ -38,12 +42,13 @@ def create_app(uow: UnitOfWork, resolve_org: OrgResolver) -> Starlette:
             Route(BULK_ISSUE_PATH, endpoints.bulk_issue, methods=["POST"]),
             Route(OPENAPI_PATH, openapi_document, methods=["GET"]),
         ],
+        middleware=[Middleware(_UnexpectedErrors)],
         exception_handlers={
             CouponServiceError: _coupon_error,
             AccessDenied: _access_denied,
+            StoreUnavailable: _store_unavailable,
             RequestRejected: _rejected,
             HTTPException: _http_error,
-            Exception: _unexpected_error,
         },
     )
 
@@ -58,7 +63,17 @@ def _envelope(
 async def _coupon_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, CouponServiceError)
     body = error_envelope(converters.error_entry(error))
-    return JSONResponse(body, status_code=http_status_for(error))
+    headers = None
+    if isinstance(error, Unavailable):
+        headers = {"Retry-After": str(max(1, math.ceil(error.retry_after_seconds)))}
+    return JSONResponse(body, status_code=http_status_for(error), headers=headers)
+
+
+async def _store_unavailable(request: Request, error: Exception) -> Response:
+    """The database could not do the work (checking credentials, say): 503, retry."""
+    known = caller_error(error)
+    assert isinstance(known, CouponServiceError)
+    return await _coupon_error(request, known)
 
 
 async def _access_denied(_request: Request, error: Exception) -> Response:
@@ -88,9 +103,30 @@ async def _http_error(request: Request, error: Exception) -> Response:
     return _envelope(error.status_code, code, message, headers)
 
 
-async def _unexpected_error(request: Request, error: Exception) -> Response:
-    """A bug, not the caller's fault: a bare envelope; Starlette re-raises the error afterwards
-    so that uvicorn logs its traceback."""
-    logger.error("%s %s failed with %s", request.method, request.url.path, type(error).__name__)
-    message = "Internal error: the request could not be completed"
-    return _envelope(500, INTERNAL_ERROR_CODE, message)
+class _UnexpectedErrors:
+    """A bug, not the caller's fault: the caller gets a bare envelope, and the log gets the
+    error once (Starlette's own last-resort handler would re-raise it to uvicorn, which logs
+    it again, message and all)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_start)
+        except Exception as error:
+            log_unexpected(logger, f"{scope['method']} {scope['path']}", error)
+            if started:  # Too late for an envelope: the connection is closed mid-response.
+                raise
+            message = "Internal error: the request could not be completed"
+            await _envelope(500, INTERNAL_ERROR_CODE, message)(scope, receive, send)

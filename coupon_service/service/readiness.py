@@ -1,0 +1,97 @@
+"""Whether the service can do its work: the database answers. Watched while serving, waited
+for at start.
+
+The probe is the adapters' (a `SELECT 1` on a pooled connection); this module only decides
+when to ask and what to tell: every change is logged once and handed to the listeners (the
+gRPC health service), so a load balancer stops sending calls while the database is gone and
+sends them again when it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from .unit_of_work import StoreUnavailable
+
+logger = logging.getLogger(__name__)
+Probe = Callable[[], Awaitable[None]]  # Raises StoreUnavailable when the database is down.
+Listener = Callable[[bool], Awaitable[None]]
+PROBE_TIMEOUT_SECONDS = 5.0
+
+
+class DatabaseUnreachable(Exception):
+    """The database did not answer within the start-up time allowed."""
+
+
+async def _answers(probe: Probe) -> StoreUnavailable | None:
+    try:
+        await asyncio.wait_for(probe(), PROBE_TIMEOUT_SECONDS)
+    except StoreUnavailable as failure:
+        return failure
+    except TimeoutError:
+        return StoreUnavailable(f"no answer within {PROBE_TIMEOUT_SECONDS:g} s")
+    return None
+
+
+async def wait_for_database(probe: Probe, *, timeout_seconds: float, where: str) -> None:
+    """Returns once the database answers; retries with backoff, up to `timeout_seconds`."""
+    deadline = time.monotonic() + timeout_seconds
+    pause = 0.25
+    failure = await _answers(probe)
+    if failure is None:
+        return
+    logger.warning(
+        "the database at %s does not answer (%s); retrying for up to %g s",
+        where,
+        failure,
+        timeout_seconds,
+    )
+    while failure is not None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise DatabaseUnreachable(
+                f"the database at {where} did not answer within {timeout_seconds:g} s: {failure}"
+            )
+        await asyncio.sleep(min(pause, left))
+        pause = min(pause * 2, 2.0)
+        failure = await _answers(probe)
+    logger.info("the database at %s answers", where)
+
+
+class ReadinessWatch:
+    """Probes the database every `interval_seconds` and tells the listener of each change."""
+
+    def __init__(self, probe: Probe, listener: Listener, *, interval_seconds: float) -> None:
+        self._probe = probe
+        self._listener = listener
+        self._interval = interval_seconds
+        self.ready = True  # Start-up waited for the database.
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> ReadinessWatch:
+        self._task = asyncio.create_task(self._run(), name="readiness-watch")
+        return self
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            failure = await _answers(self._probe)
+            ready = failure is None
+            if ready == self.ready:
+                continue
+            self.ready = ready
+            if ready:
+                logger.info("the database answers again: serving")
+            else:
+                logger.warning("the database does not answer (%s): not serving", failure)
+            await self._listener(ready)
