@@ -74,7 +74,9 @@ async def start(
     DatabaseUnreachable when the database does not answer within the start-up timeout.
     """
     tokens = JwtVerifier.from_settings(settings)
-    engine = create_engine(settings.db_url)
+    engine = create_engine(
+        settings.db_url, sqlite_busy_timeout_ms=round(settings.sqlite_busy_timeout_seconds * 1000)
+    )
     where = engine.url.render_as_string(hide_password=True)
     try:
         await wait_for_database(

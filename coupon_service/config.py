@@ -40,6 +40,9 @@ class Settings:
     # How long a replica trusts what it last read of a key or an org: revocation takes effect
     # within this time. 0 reads the store on every call.
     credential_cache_seconds: float = DEFAULT_TTL_SECONDS
+    # How long a SQLite writer waits for another process's lock before the call is answered
+    # UNAVAILABLE: keep it below the callers' deadlines.
+    sqlite_busy_timeout_seconds: float = 10.0
     # How long start-up waits for a database that does not answer before giving up.
     db_startup_timeout_seconds: float = 30.0
     # How often a serving replica asks the database whether it answers (grpc.health.v1).
@@ -59,6 +62,7 @@ class Settings:
             credential_cache_seconds=_seconds(
                 "COUPON_CREDENTIAL_CACHE_SECONDS", DEFAULT_TTL_SECONDS
             ),
+            sqlite_busy_timeout_seconds=_seconds("COUPON_SQLITE_BUSY_TIMEOUT_SECONDS", 10.0),
             db_startup_timeout_seconds=_seconds("COUPON_DB_STARTUP_TIMEOUT_SECONDS", 30.0),
             health_check_seconds=_seconds("COUPON_HEALTH_CHECK_SECONDS", 1.0) or 1.0,
         )

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import weakref
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from ..service.unit_of_work import StoreUnavailable
 from .store_errors import raise_store_failure
 
 DEFAULT_DB_URL = "sqlite+aiosqlite:///coupon.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The identity (device, inode) of the file each SQLite engine's connection opened.
+_sqlite_files: weakref.WeakKeyDictionary[Engine, tuple[int, int] | None] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def normalise_url(raw: str) -> URL:
@@ -26,10 +33,12 @@ def normalise_url(raw: str) -> URL:
     return url
 
 
-def create_engine(raw_url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    raw_url: str, *, pool_size: int = 10, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+) -> AsyncEngine:
     url = normalise_url(raw_url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, sqlite_busy_timeout_ms)
     return create_async_engine(
         url,
         pool_size=pool_size,
@@ -42,7 +51,7 @@ def create_engine(raw_url: str, *, pool_size: int = 10) -> AsyncEngine:
     )
 
 
-def _sqlite_engine(url: URL) -> AsyncEngine:
+def _sqlite_engine(url: URL, busy_timeout_ms: int) -> AsyncEngine:
     # One connection: SQLite takes one writer at a time anyway, and queueing writers in the
     # pool was measured far faster at the tail than letting them fight for the file lock.
     engine = create_async_engine(
@@ -62,7 +71,7 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         for pragma in (
             "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=NORMAL",
-            f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+            f"PRAGMA busy_timeout={int(busy_timeout_ms)}",
             "PRAGMA foreign_keys=ON",
             # The coupon table's indexes outgrow the default 2 MB page cache at a few hundred
             # thousand codes; 64 MB keeps inserts into millions of rows off the file.
@@ -77,6 +86,8 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         ):
             cursor.execute(pragma)
         cursor.close()
+        if url.database and url.database != ":memory:" and engine.sync_engine not in _sqlite_files:
+            _sqlite_files[engine.sync_engine] = _file_identity(url.database)  # The first file.
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -97,6 +108,25 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
     return engine
 
 
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def check_sqlite_file(engine: AsyncEngine) -> None:
+    """Raises StoreUnavailable when the SQLite file the connection opened is gone or another
+    file has taken its path: SQLite would go on writing into the removed file, and everything
+    written there would be lost with the process."""
+    opened = _sqlite_files.get(engine.sync_engine)
+    if opened is not None and _file_identity(engine.url.database or "") != opened:
+        raise StoreUnavailable(
+            "the SQLite database file was removed or replaced while the service had it open"
+        )
+
+
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -106,5 +136,7 @@ async def ping(engine: AsyncEngine) -> None:
     try:
         async with engine.connect() as connection:
             await connection.exec_driver_sql("SELECT 1")
+        if is_sqlite(engine):
+            check_sqlite_file(engine)
     except Exception as error:
         raise_store_failure(error, before_commit=True)

@@ -55,7 +55,12 @@ from .postgres_sql import (
 from .store_errors import raise_store_failure
 
 _Result = TypeVar("_Result")
-_CONNECTION_LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+_CONNECTION_LOST = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
 # Counter rows a series' issued count is spread over: concurrent batches on several replicas
 # each pick one at random, so they rarely wait on the same row.
 COUNTER_SHARDS = 16

@@ -56,6 +56,9 @@ _DRIVER_UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncio.TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,  # "connection is closed", "another operation is in progress"
+    # A protocol left in a state it cannot leave: seen on connections the server terminated
+    # in the middle of a statement.
+    asyncpg.InternalClientError,
     sa_exc.TimeoutError,  # no connection came free in the pool in time
 )
 

@@ -22,6 +22,7 @@ from ..service.unit_of_work import BatchStore, StoreUnavailable
 from .coupon_repository import SqlCouponRepository
 from .credential_repository import SqlCredentialRepository
 from .customer_repository import SqlCustomerRepository
+from .database import check_sqlite_file, is_sqlite
 from .org_repository import SqlOrgRepository
 from .postgres_batch import run_postgres_batch
 from .series_repository import SqlSeriesRepository
@@ -49,13 +50,16 @@ class SqlUnitOfWork:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.batchers: dict[str, Any] = {}
+        self._sqlite = is_sqlite(engine)
 
     async def run_batch(self, work: Callable[[BatchStore], _Result]) -> _Result:
-        run = run_sqlite_batch if self.engine.dialect.name == "sqlite" else run_postgres_batch
+        run = run_sqlite_batch if self._sqlite else run_postgres_batch
         started = time.monotonic()
         attempt = 1
         while True:
             try:
+                if self._sqlite:
+                    check_sqlite_file(self.engine)
                 return await run(self.engine, work)
             except StoreUnavailable as failure:
                 failed_fast = time.monotonic() - started < FAST_FAILURE_SECONDS
@@ -66,6 +70,8 @@ class SqlUnitOfWork:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTransaction]:
+        if self._sqlite:
+            check_sqlite_file(self.engine)
         try:
             async with self.engine.begin() as connection:
                 yield SqlTransaction(connection)
