@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import signal
 from collections.abc import Sequence
+from datetime import timedelta
 
 import grpc
 from grpc_health.v1 import health_pb2
@@ -24,6 +25,7 @@ from .entrypoints.grpc.server import SERVICE_NAMES, GrpcServer, start_grpc_serve
 from .entrypoints.rest import RestServer, create_app, start_rest_server
 from .entrypoints.uninterrupted import wait_for_orphans
 from .service.auth import Authenticator
+from .service.pruning import RequestIdPruner
 from .service.readiness import ReadinessWatch, wait_for_database
 
 logger = logging.getLogger("coupon_service")
@@ -41,6 +43,7 @@ class RunningService:
     rest: RestServer
     checkpoints: WalCheckpointer | None = None
     readiness: ReadinessWatch | None = None
+    pruner: RequestIdPruner | None = None
 
     @property
     def grpc_port(self) -> int:
@@ -60,6 +63,8 @@ class RunningService:
         drains = [asyncio.ensure_future(b.drained()) for b in self.uow.batchers.values()]
         if drains:
             await asyncio.wait(drains, timeout=max(grace, 1.0))
+        if self.pruner is not None:
+            await self.pruner.stop()
         if self.checkpoints is not None:
             self.checkpoints.stop()
         await self.engine.dispose()
@@ -86,7 +91,9 @@ async def start(
         await engine.dispose()
         raise
     await migrate(engine)
-    uow = SqlUnitOfWork(engine)
+    uow = SqlUnitOfWork(
+        engine, request_ids_kept_for=timedelta(hours=settings.request_id_window_hours)
+    )
     if settings.demo:
         from .demo import load_demo_data
 
@@ -129,7 +136,10 @@ async def start(
     readiness = ReadinessWatch(
         lambda: ping(engine), tell_health, interval_seconds=settings.health_check_seconds
     ).start()
-    return RunningService(settings, engine, uow, grpc_server, rest_server, checkpoints, readiness)
+    pruner = RequestIdPruner(uow).start()
+    return RunningService(
+        settings, engine, uow, grpc_server, rest_server, checkpoints, readiness, pruner
+    )
 
 
 async def serve(settings: Settings) -> None:

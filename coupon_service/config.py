@@ -23,6 +23,13 @@ def _seconds(name: str, default: float) -> float:
     return seconds
 
 
+def _positive(name: str, default: float) -> float:
+    value = _seconds(name, default)
+    if value == 0:
+        raise ValueError(f"{name} must be more than 0")
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     db_url: str = DEFAULT_DB_URL
@@ -43,6 +50,8 @@ class Settings:
     # How long a SQLite writer waits for another process's lock before the call is answered
     # UNAVAILABLE: keep it below the callers' deadlines.
     sqlite_busy_timeout_seconds: float = 10.0
+    # How long an idempotency key (requestId, Idempotency-Key) answers with its first outcome.
+    request_id_window_hours: float = 24.0
     # How long start-up waits for a database that does not answer before giving up.
     db_startup_timeout_seconds: float = 30.0
     # How often a serving replica asks the database whether it answers (grpc.health.v1).
@@ -63,6 +72,7 @@ class Settings:
                 "COUPON_CREDENTIAL_CACHE_SECONDS", DEFAULT_TTL_SECONDS
             ),
             sqlite_busy_timeout_seconds=_seconds("COUPON_SQLITE_BUSY_TIMEOUT_SECONDS", 10.0),
+            request_id_window_hours=_positive("COUPON_REQUEST_ID_WINDOW_HOURS", 24.0),
             db_startup_timeout_seconds=_seconds("COUPON_DB_STARTUP_TIMEOUT_SECONDS", 30.0),
             health_check_seconds=_seconds("COUPON_HEALTH_CHECK_SECONDS", 1.0) or 1.0,
         )

@@ -14,7 +14,7 @@ import dataclasses
 import itertools
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from coupon_service.domain.model import (
@@ -37,6 +37,7 @@ from coupon_service.service.batch_store import (
     SeriesKey,
     StoredRequest,
 )
+from coupon_service.service.idempotency import REQUEST_IDS_KEPT_FOR
 from coupon_service.service.unit_of_work import StoreUnavailable, Transaction
 
 _Result = TypeVar("_Result")
@@ -75,6 +76,7 @@ class Tables:
     counters: dict[SeriesKey, tuple[int, datetime | None]] = dataclasses.field(default_factory=dict)
     requests: dict[RequestKey, StoredRequest] = dataclasses.field(default_factory=dict)
     next_coupon_id: int = 1
+    request_times: dict[RequestKey, datetime] = dataclasses.field(default_factory=dict)
 
     def copy(self) -> Tables:
         return Tables(
@@ -85,6 +87,7 @@ class Tables:
             dict(self.counters),
             dict(self.requests),
             self.next_coupon_id,
+            dict(self.request_times),
         )
 
 
@@ -176,15 +179,17 @@ class FakeBatchStore:
                 yield coupon
 
     def claim_request_ids(
-        self, keys: Sequence[tuple[RequestKey, str]]
+        self, keys: Sequence[tuple[RequestKey, str]], kept_for: timedelta
     ) -> dict[RequestKey, StoredRequest]:
         self._db._step("claim_request_ids")
         stored: dict[RequestKey, StoredRequest] = {}
+        now = datetime.now(UTC)
         for key, fingerprint in keys:
-            if key in self._t.requests:
+            if key in self._t.requests and self._t.request_times[key] >= now - kept_for:
                 stored[key] = self._t.requests[key]
             else:
                 self._t.requests[key] = StoredRequest(fingerprint, "")
+                self._t.request_times[key] = now
         return stored
 
     def find_customers(self, keys: Collection[CustomerKey]) -> dict[CustomerKey, Customer]:
@@ -367,6 +372,7 @@ class FakeUnitOfWork:
     def __init__(self, database: FakeDatabase | None = None) -> None:
         self.database = database or FakeDatabase()
         self.batchers: dict[str, Any] = {}
+        self.request_ids_kept_for = REQUEST_IDS_KEPT_FOR
         # While set and not yet opened, batches wait before they start: calls queue behind them.
         self.gate: asyncio.Event | None = None
         self.started = asyncio.Event()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
@@ -83,13 +83,15 @@ class PostgresBatchStore:
         await_only(self._connection.execute(sql, *args))
 
     def claim_request_ids(
-        self, keys: Sequence[tuple[RequestKey, str]]
+        self, keys: Sequence[tuple[RequestKey, str]], kept_for: timedelta
     ) -> dict[RequestKey, StoredRequest]:
         orgs, ids, prints = _columns([(o, r, f) for (o, r), f in keys], 3)
-        now = to_db(datetime.now(UTC))
+        now = datetime.now(UTC)
         claimed = {
             (r["org_id"], r["request_id"])
-            for r in self._fetch(CLAIM_REQUESTS, orgs, ids, prints, now)
+            for r in self._fetch(
+                CLAIM_REQUESTS, orgs, ids, prints, to_db(now), to_db(now - kept_for)
+            )
         }
         taken = [(key, f) for key, f in keys if key not in claimed]
         if not taken:

@@ -8,7 +8,9 @@ CLAIM_REQUESTS = """
 INSERT INTO issue_requests (org_id, request_id, fingerprint, outcome, created_at)
 SELECT k.org_id, k.request_id, k.fingerprint, '', $4
 FROM unnest($1::bigint[], $2::text[], $3::text[]) AS k(org_id, request_id, fingerprint)
-ON CONFLICT DO NOTHING
+ON CONFLICT (org_id, request_id) DO UPDATE
+  SET fingerprint = excluded.fingerprint, outcome = '', created_at = excluded.created_at
+  WHERE issue_requests.created_at < $5
 RETURNING org_id, request_id
 """
 STORED_REQUESTS = """

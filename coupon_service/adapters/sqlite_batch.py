@@ -16,7 +16,7 @@ import functools
 import itertools
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -51,6 +51,13 @@ _SERIES = (
     " (SELECT max(c.latest_issued_at) FROM series_counters c"
     "  WHERE c.org_id = s.org_id AND c.series_id = s.id) AS latest_issued_at"
     " FROM series s WHERE s.org_id = ? AND s.id = ?"
+)
+# A key stored before its window began is taken over as if new (rowcount 0: kept, not ours).
+_CLAIM_REQUEST = (
+    "INSERT INTO issue_requests (org_id, request_id, fingerprint, outcome, created_at)"
+    " VALUES (?, ?, ?, '', ?) ON CONFLICT (org_id, request_id) DO UPDATE"
+    " SET fingerprint = excluded.fingerprint, outcome = '', created_at = excluded.created_at"
+    " WHERE issue_requests.created_at < ?"
 )
 # Rows per INSERT: 13 values each stays well under SQLite's 32,766 parameters.
 _ROWS_PER_INSERT = 500
@@ -104,15 +111,14 @@ class SqliteBatchStore:
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def claim_request_ids(
-        self, keys: Sequence[tuple[RequestKey, str]]
+        self, keys: Sequence[tuple[RequestKey, str]], kept_for: timedelta
     ) -> dict[RequestKey, StoredRequest]:
         stored: dict[RequestKey, StoredRequest] = {}
-        now = to_text(datetime.now(UTC))
+        now = datetime.now(UTC)
+        created, expired = to_text(now), to_text(now - kept_for)
         for (org_id, request_id), fingerprint in keys:
             claimed = self._db.execute(
-                "INSERT INTO issue_requests (org_id, request_id, fingerprint, outcome, created_at)"
-                " VALUES (?, ?, ?, '', ?) ON CONFLICT DO NOTHING",
-                (org_id, request_id, fingerprint, now),
+                _CLAIM_REQUEST, (org_id, request_id, fingerprint, created, expired)
             )
             if claimed.rowcount == 0:
                 row = self._db.execute(

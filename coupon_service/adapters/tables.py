@@ -150,7 +150,7 @@ issue_requests = Table(
     Column("request_id", String(128), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
     Column("outcome", Text, nullable=False),
-    Column("created_at", DateTime, nullable=False),
+    Column("created_at", DateTime, nullable=False, index=True),  # For the pruner.
 )
 
 # A key's secret is kept only as a salted digest; revoking stamps revoked_at and keeps the row.

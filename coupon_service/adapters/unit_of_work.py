@@ -14,10 +14,12 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ..service.idempotency import REQUEST_IDS_KEPT_FOR
 from ..service.unit_of_work import BatchStore, StoreUnavailable
 from .coupon_repository import SqlCouponRepository
 from .credential_repository import SqlCredentialRepository
@@ -25,6 +27,7 @@ from .customer_repository import SqlCustomerRepository
 from .database import check_sqlite_file, is_sqlite
 from .org_repository import SqlOrgRepository
 from .postgres_batch import run_postgres_batch
+from .request_repository import SqlRequestRepository
 from .series_repository import SqlSeriesRepository
 from .sqlite_batch import run_sqlite_batch
 from .store_errors import raise_store_failure
@@ -44,11 +47,15 @@ class SqlTransaction:
         self.series = SqlSeriesRepository(connection)
         self.coupons = SqlCouponRepository(connection)
         self.credentials = SqlCredentialRepository(connection)
+        self.requests = SqlRequestRepository(connection)
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, request_ids_kept_for: timedelta = REQUEST_IDS_KEPT_FOR
+    ) -> None:
         self.engine = engine
+        self.request_ids_kept_for = request_ids_kept_for
         self.batchers: dict[str, Any] = {}
         self._sqlite = is_sqlite(engine)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from ..domain.batch_view import HoldingKey as HoldingKey
@@ -79,11 +79,12 @@ class IssuedCount(NamedTuple):
 
 class BatchStore(Protocol):
     def claim_request_ids(
-        self, keys: Sequence[tuple[RequestKey, str]]
+        self, keys: Sequence[tuple[RequestKey, str]], kept_for: timedelta
     ) -> dict[RequestKey, StoredRequest]:
         """Stores each (key, fingerprint) as this batch's, but for keys an earlier call
-        already stored: those come back with what that call stored. A key another
-        transaction is storing right now waits for it to commit or roll back."""
+        stored less than `kept_for` ago: those come back with what that call stored. An
+        older key is this batch's, as if new. A key another transaction is storing right now
+        waits for it to commit or roll back."""
         ...
 
     def find_customers(self, keys: Collection[CustomerKey]) -> dict[CustomerKey, Customer]: ...

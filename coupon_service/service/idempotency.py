@@ -1,12 +1,19 @@
 """Idempotency keys: a call's outcome is stored with its key in the call's own transaction,
-and a retry with the same key replays it instead of issuing again."""
+and a retry with the same key replays it instead of issuing again.
+
+A key is kept for a window (24 hours unless configured, as Stripe keeps its keys): within it,
+the same key always answers with the first outcome; after it, the key is new again, and the
+background pruner removes it a chunk at a time.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.errors import (
@@ -19,6 +26,23 @@ from ..domain.errors import (
 from ..domain.issuing import SeriesOutcome, Shortfall
 from ..domain.model import IssuedCoupon, Series
 from .results import BulkEntry, BulkIssueRequest, IssueRequest
+from .unit_of_work import UnitOfWork
+
+REQUEST_IDS_KEPT_FOR = timedelta(hours=24)
+PRUNE_CHUNK = 1000
+
+
+async def prune_request_ids(uow: UnitOfWork, *, now: datetime, kept_for: timedelta) -> int:
+    """Removes the keys stored before `now - kept_for`, in short transactions of PRUNE_CHUNK
+    rows, so issuing waits at most one chunk's delete; returns how many were removed."""
+    removed = 0
+    while True:
+        async with uow.transaction() as tx:
+            chunk = await tx.requests.remove_stored_before(now - kept_for, PRUNE_CHUNK)
+        removed += chunk
+        if chunk < PRUNE_CHUNK:
+            return removed
+        await asyncio.sleep(0)  # Calls waiting for the connection go first.
 
 
 def fingerprint(operation: str, request: IssueRequest | BulkIssueRequest) -> str:

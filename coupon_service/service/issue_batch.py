@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import timedelta
 
 from ..domain.batch_view import BatchView, CallView
 from ..domain.errors import CouponServiceError, customer_not_found, series_not_found
@@ -32,6 +33,7 @@ from .batch_store import BatchStore, Holding, HoldingKey, RequestKey, SeriesKey,
 from .batching import DEFER, Defer
 from .coupon_writer import CouponWriter, SeriesDraft
 from .idempotency import (
+    REQUEST_IDS_KEPT_FOR,
     decode_entries,
     decode_outcomes,
     encode_entries,
@@ -44,9 +46,15 @@ from .results import BulkEntry, BulkIssueResult, IssueCall, IssueMultipleResult
 Answer = IssueMultipleResult | BulkIssueResult | CouponServiceError | Defer
 
 
-def issue_batch(store: BatchStore, calls: Sequence[IssueCall]) -> list[Answer]:
-    """Runs one batch in the store's transaction; one answer per call, in order."""
-    batch = _Batch(store, calls)
+def issue_batch(
+    store: BatchStore,
+    calls: Sequence[IssueCall],
+    *,
+    request_ids_kept_for: timedelta = REQUEST_IDS_KEPT_FOR,
+) -> list[Answer]:
+    """Runs one batch in the store's transaction; one answer per call, in order. A request id
+    older than `request_ids_kept_for` is taken as new."""
+    batch = _Batch(store, calls, request_ids_kept_for)
     batch.read()
     batch.plan()
     return batch.write()
@@ -60,9 +68,12 @@ class _CallDraft:
 
 
 class _Batch:
-    def __init__(self, store: BatchStore, calls: Sequence[IssueCall]) -> None:
+    def __init__(
+        self, store: BatchStore, calls: Sequence[IssueCall], request_ids_kept_for: timedelta
+    ) -> None:
         self.store = store
         self.calls = calls
+        self.request_ids_kept_for = request_ids_kept_for
         self.answers: list[Answer | None] = [None] * len(calls)
         self.replays: dict[int, StoredRequest] = {}
         self.claimed: dict[int, RequestKey] = {}
@@ -107,7 +118,8 @@ class _Batch:
                 continue
             wanted[key] = index
         keys = sorted((key, self.calls[index].fingerprint) for key, index in wanted.items())
-        stored = self.store.claim_request_ids(keys) if keys else {}
+        kept_for = self.request_ids_kept_for
+        stored = self.store.claim_request_ids(keys, kept_for) if keys else {}
         for key, index in wanted.items():
             if key not in stored:
                 self.claimed[index] = key

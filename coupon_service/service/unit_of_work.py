@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from ..domain.credentials import ApiKey, HashedSecret
@@ -87,6 +87,13 @@ class CredentialRepository(Protocol):
     async def of_org(self, org_id: int) -> list[ApiKey]: ...
 
 
+class RequestRepository(Protocol):
+    async def remove_stored_before(self, moment: datetime, limit: int) -> int:
+        """Removes up to `limit` idempotency keys stored before `moment`, oldest first;
+        returns how many it removed."""
+        ...
+
+
 class Transaction(Protocol):
     # Read-only members, so an implementation may hold its own concrete repository types.
     @property
@@ -99,6 +106,8 @@ class Transaction(Protocol):
     def coupons(self) -> CouponRepository: ...
     @property
     def credentials(self) -> CredentialRepository: ...
+    @property
+    def requests(self) -> RequestRepository: ...
 
 
 class UnitOfWork(Protocol):
@@ -107,6 +116,8 @@ class UnitOfWork(Protocol):
     # Where the service layer keeps its batchers for this database (see service/batching.py):
     # every caller holding this unit of work shares them.
     batchers: dict[str, Any]
+    # How long an idempotency key answers with its first outcome; after that it is new again.
+    request_ids_kept_for: timedelta
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
