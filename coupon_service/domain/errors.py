@@ -71,17 +71,16 @@ class CouponServiceError(Exception):
         *,
         metadata: Mapping[str, str] | None = None,
         field: str | None = None,
+        reason: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.metadata = dict(metadata or {})
         self.field = field
-
-    @property
-    def reason(self) -> str:
-        """The UPPER_SNAKE_CASE reason used in google.rpc.ErrorInfo."""
-        return self.code.name
+        # The UPPER_SNAKE_CASE reason used in google.rpc.ErrorInfo: the code's name, unless a
+        # finer one says more (several failures share 629 and 678).
+        self.reason = reason or code.name
 
 
 class InvalidRequest(CouponServiceError):
@@ -126,13 +125,8 @@ class Unavailable(CouponServiceError):
     kind = ErrorKind.UNAVAILABLE
 
     def __init__(self, message: str, *, reason: str, retry_after_seconds: float) -> None:
-        super().__init__(ErrorCode.ISSUE_FAILED, message)
-        self._reason = reason
+        super().__init__(ErrorCode.ISSUE_FAILED, message, reason=reason)
         self.retry_after_seconds = retry_after_seconds
-
-    @property
-    def reason(self) -> str:
-        return self._reason
 
 
 CUSTOMER_NOT_FOUND_MESSAGE = (

@@ -18,6 +18,7 @@ from coupon.v1 import (
 )
 
 from ...service.unit_of_work import UnitOfWork
+from .decoding import UndecodableRequestInterceptor
 from .servicers import CouponServicer, CustomerServicer, OrgResolver, SeriesServicer
 
 SERVICE_NAMES = (
@@ -52,9 +53,13 @@ async def start_grpc_server(
     extra_handlers: Sequence[grpc.GenericRpcHandler] = (),
 ) -> GrpcServer:
     """Starts the coupon.v1 services; `extra_handlers` (the benchmark's empty RPC) are served
-    behind the same interceptors, on the same event loop."""
+    behind the same interceptors, on the same event loop.
+
+    Undecodable requests are refused ahead of `interceptors`, so that they cost no credential
+    check and answer the same with or without credentials.
+    """
     server = grpc.aio.server(
-        interceptors=interceptors or [],
+        interceptors=[UndecodableRequestInterceptor(), *(interceptors or [])],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
