@@ -9,6 +9,11 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 MAX_ID = 2**63 - 1  # Ids are signed 64-bit integers on both doors and in both databases.
+# The highest id a caller may choose for a new series or customer. The store numbers a new one
+# after the highest it has, so a chosen id near MAX_ID would leave no next id; and up to 2**53 an
+# id stays exact as a JSON number in every parser (the REST shim prints ids as numbers).
+MAX_CHOSEN_ID = 2**53 - 1
+MAX_INT32 = 2**31 - 1  # Amounts, lengths, days and per-customer limits are INTEGER columns.
 
 
 class DiscountType(enum.Enum):
@@ -49,7 +54,8 @@ class CustomerRef:
         None for an id no customer can have (not digits, or past int64)."""
         if self.type is not IdentifierType.ID:
             return self.value
-        if not self.value.isdigit() or int(self.value) > MAX_ID:
+        # isdigit alone also takes digits int() refuses, such as "²".
+        if not (self.value.isascii() and self.value.isdigit()) or int(self.value) > MAX_ID:
             return None
         return int(self.value)
 

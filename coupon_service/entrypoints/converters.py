@@ -51,8 +51,15 @@ def _timestamp(moment: datetime | None) -> Timestamp | None:
     return stamp
 
 
-def _datetime(stamp: Timestamp, present: bool) -> datetime | None:
-    return stamp.ToDatetime(tzinfo=UTC) if present else None
+def _datetime(stamp: Timestamp, present: bool, field: str) -> datetime | None:
+    """The moment a request's Timestamp names; one outside years 1 to 9999, or with nanos
+    outside a second, is no moment at all (and would fail the conversion)."""
+    if not present:
+        return None
+    try:
+        return stamp.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise invalid_input(field, f"Invalid input: {field} is not a valid timestamp") from None
 
 
 def _millis(moment: datetime | None) -> int:
@@ -134,13 +141,13 @@ def series_policy(message: series_service_pb2.Series) -> SeriesPolicy:
         code_prefix=message.code_prefix,
         code_suffix=message.code_suffix,
         generic_code=message.generic_code,
-        valid_till=_datetime(message.valid_till, message.HasField("valid_till")),
+        valid_till=_datetime(message.valid_till, message.HasField("valid_till"), "validTill"),
         coupon_validity={
             series_service_pb2.COUPON_VALIDITY_FIXED_DATE: CouponValidity.FIXED_DATE,
             series_service_pb2.COUPON_VALIDITY_DAYS_AFTER_ISSUE: CouponValidity.DAYS_AFTER_ISSUE,
         }.get(message.coupon_validity, CouponValidity.SERIES_EXPIRY),
         fixed_expiry_date=_datetime(
-            message.fixed_expiry_date, message.HasField("fixed_expiry_date")
+            message.fixed_expiry_date, message.HasField("fixed_expiry_date"), "fixedExpiryDate"
         ),
         valid_days_after_issue=message.valid_days_after_issue,
         max_create=message.max_create if message.HasField("max_create") else None,

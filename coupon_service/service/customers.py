@@ -6,9 +6,9 @@ import dataclasses
 import re
 from datetime import datetime
 
+from ..domain import validation
 from ..domain.errors import AlreadyExists, ErrorCode, customer_not_found, invalid_input
 from ..domain.model import Coupon, Customer, CustomerRef, IdentifierType
-from ..domain.validation import check_text
 from .issuing import utcnow
 from .paging import Page, page_after, page_size_or_default, read_page_token
 from .unit_of_work import IdentifierTaken, UnitOfWork
@@ -38,7 +38,7 @@ def check_customer(customer: Customer) -> None:
         ("email", customer.email or ""),
         ("externalId", customer.external_id or ""),
     ):
-        check_text(field, text)
+        validation.check_printable(field, text)
     if len(customer.first_name) > _MAX_NAME or len(customer.last_name) > _MAX_NAME:
         raise invalid_input("firstName", f"names take at most {_MAX_NAME} characters")
     if not (customer.mobile or customer.email or customer.external_id):
@@ -56,8 +56,7 @@ def check_customer(customer: Customer) -> None:
 async def create_customer(
     uow: UnitOfWork, org_id: int, customer: Customer, *, now: datetime | None = None
 ) -> Customer:
-    if customer.id < 0:
-        raise invalid_input("id", "a customer id must be positive")
+    validation.check_chosen_id("id", customer.id)
     stamp = now or utcnow()
     customer = dataclasses.replace(customer, created_at=stamp, updated_at=stamp)
     check_customer(customer)
@@ -114,7 +113,8 @@ async def update_customer(
         raise _taken(taken) from None
 
 
-async def get_customer(uow: UnitOfWork, org_id: int, ref: CustomerRef) -> Customer:
+async def get_customer(uow: UnitOfWork, org_id: int, ref: CustomerRef | None) -> Customer:
+    ref = validation.check_customer(ref)
     async with uow.transaction() as tx:
         customer = await tx.customers.find(org_id, ref)
     if customer is None:
@@ -125,11 +125,14 @@ async def get_customer(uow: UnitOfWork, org_id: int, ref: CustomerRef) -> Custom
 async def list_customer_coupons(
     uow: UnitOfWork,
     org_id: int,
-    ref: CustomerRef,
+    ref: CustomerRef | None,
     series_id: int | None,
     page_size: int,
     page_token: str,
 ) -> Page[Coupon]:
+    ref = validation.check_customer(ref)
+    if series_id is not None and not validation.is_possible_id(series_id):
+        raise invalid_input("seriesId", "Invalid input: seriesId must be a positive id")
     after_id, limit = read_page_token(page_token), page_size_or_default(page_size)
     async with uow.transaction() as tx:
         customer = await tx.customers.find(org_id, ref)

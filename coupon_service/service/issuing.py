@@ -42,8 +42,9 @@ __all__ = [
     "utcnow",
 ]
 
-# A batch takes at most this many calls, and at most this many coupons unless a single call
-# asks for more: big enough to share the commit, small enough that no caller waits long.
+# A batch takes at most this many calls and coupons (five of the heaviest calls, see
+# validation.MAX_COUPONS_PER_CALL): big enough to share the commit, small enough that no
+# caller waits long.
 MAX_BATCH_CALLS = 64
 MAX_BATCH_COUPONS = 5_000
 
@@ -54,6 +55,7 @@ async def issue_multiple(
     """Issues `count` coupons from each named series to one customer, as the policy allows."""
     count = validation.resolve_count(request.count)
     validation.check_series_ids(request.series_ids, "seriesId")
+    validation.check_coupons_per_call(count, request.series_ids, "count")
     customer = validation.check_customer(request.customer)
     validation.check_metadata(request.metadata)
     validation.check_request_id(request.request_id)
@@ -69,6 +71,7 @@ async def bulk_issue(
 ) -> BulkIssueResult:
     """Issues one coupon from each named series; each series succeeds or fails on its own."""
     validation.check_series_ids(request.series_ids, "seriesIds")
+    validation.check_coupons_per_call(1, request.series_ids, "seriesIds")
     customer = validation.check_customer(request.customer)
     validation.check_metadata(request.metadata)
     validation.check_request_id(request.request_id)
@@ -86,7 +89,10 @@ def issuing_batcher(uow: UnitOfWork) -> Batcher[IssueCall, Answer]:
 
         async def run(calls: Sequence[IssueCall]) -> list[Answer]:
             try:
-                return await uow.run_batch(lambda store: issue_batch(store, calls))
+                kept_for = uow.request_ids_kept_for
+                return await uow.run_batch(
+                    lambda store: issue_batch(store, calls, request_ids_kept_for=kept_for)
+                )
             except StoreUnavailable as error:
                 logger.warning(
                     "an issuing batch of %d calls was not committed: %s", len(calls), error

@@ -5,13 +5,17 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from ..domain.errors import invalid_input
+from ..domain.validation import is_possible_id
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
+# What a token decodes to: the last id of the page before, as `page_after` writes it.
+_TOKEN_TEXT = re.compile(r"after:([0-9]{1,19})")
 _Item = TypeVar("_Item")
 
 
@@ -28,13 +32,18 @@ def page_size_or_default(page_size: int) -> int:
 
 
 def read_page_token(token: str) -> int:
-    """The last id of the previous page; 0 for the first page."""
+    """The last id of the previous page; 0 for the first page. A token that does not name an
+    id the store can hold (negative, or past int64) was not given out here, whatever it says."""
     if not token:
         return 0
     try:
-        return int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("after:"))
+        decoded = base64.urlsafe_b64decode(token.encode()).decode()
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise invalid_input("pageToken", "pageToken is not one this service gave out") from None
+        decoded = ""
+    text = _TOKEN_TEXT.fullmatch(decoded)
+    if text is None or not is_possible_id(int(text[1])):
+        raise invalid_input("pageToken", "pageToken is not one this service gave out")
+    return int(text[1])
 
 
 def page_after(found: Sequence[_Item], limit: int, key: Callable[[_Item], int]) -> Page[_Item]:

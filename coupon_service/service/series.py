@@ -7,7 +7,7 @@ import dataclasses
 from ..domain.codes import UPLOADED_CODE_PATTERN, check_capacity
 from ..domain.errors import AlreadyExists, ErrorCode, invalid_input, series_not_found
 from ..domain.model import CodeSource, CouponValidity, Series, SeriesPolicy
-from ..domain.validation import check_text
+from ..domain.validation import check_chosen_id, check_policy_limits, check_text, is_possible_id
 from .batch_store import BatchStore, SeriesKey
 from .paging import Page, page_after, page_size_or_default, read_page_token
 from .unit_of_work import IdentifierTaken, UnitOfWork
@@ -56,12 +56,7 @@ def _check_texts(policy: SeriesPolicy) -> None:
 def check_policy(policy: SeriesPolicy) -> None:
     """Refuses a policy that could never issue what it promises."""
     _check_texts(policy)
-    if policy.discount_value < 0 or policy.discount_upto < 0:
-        raise invalid_input("discountValue", "discountValue and discountUpto must not be negative")
-    if policy.max_create is not None and policy.max_create < 0:
-        raise invalid_input("maxCreate", "maxCreate must not be negative")
-    if policy.max_vouchers_per_user is not None and policy.max_vouchers_per_user < 1:
-        raise invalid_input("maxVouchersPerUser", "maxVouchersPerUser must be at least 1")
+    check_policy_limits(policy)
     if policy.code_source is CodeSource.GENERATED:
         check_capacity(policy.random_code_length, policy.alpha_numeric, policy.max_create)
     if policy.code_source is CodeSource.GENERIC and not UPLOADED_CODE_PATTERN.match(
@@ -73,18 +68,12 @@ def check_policy(policy: SeriesPolicy) -> None:
         )
     if policy.coupon_validity is CouponValidity.FIXED_DATE and policy.fixed_expiry_date is None:
         raise invalid_input("fixedExpiryDate", "a FIXED_DATE validity needs fixedExpiryDate")
-    if (
-        policy.coupon_validity is CouponValidity.DAYS_AFTER_ISSUE
-        and policy.valid_days_after_issue < 1
-    ):
-        raise invalid_input("validDaysAfterIssue", "validDaysAfterIssue must be at least 1")
 
 
 async def create_series(
     uow: UnitOfWork, org_id: int, series_id: int | None, policy: SeriesPolicy
 ) -> Series:
-    if series_id is not None and series_id <= 0:
-        raise invalid_input("id", "a series id must be positive")
+    check_chosen_id("id", series_id)
     check_policy(policy)
     try:
         async with uow.transaction() as tx:
@@ -98,6 +87,8 @@ async def create_series(
 
 
 async def get_series(uow: UnitOfWork, org_id: int, series_id: int) -> Series:
+    if not is_possible_id(series_id):
+        raise series_not_found(series_id)
     async with uow.transaction() as tx:
         series = await tx.series.get(org_id, series_id)
     if series is None:
@@ -118,6 +109,8 @@ async def upload_codes(
     uow: UnitOfWork, org_id: int, series_id: int, codes: list[str]
 ) -> UploadResult:
     """Adds codes to an UPLOADED series' pool, skipping any the organisation already has."""
+    if not is_possible_id(series_id):
+        raise series_not_found(series_id)
     if not 1 <= len(codes) <= MAX_CODES_PER_UPLOAD:
         raise invalid_input("codes", f"upload 1 to {MAX_CODES_PER_UPLOAD} codes per call")
     bad = next((code for code in codes if not UPLOADED_CODE_PATTERN.match(code)), None)

@@ -88,7 +88,7 @@ def test_check_series_ids_non_positive_is_756(series_ids: list[int]) -> None:
         None,
         CustomerRef(IdentifierType.MOBILE, ""),
         CustomerRef(IdentifierType.EMAIL, "   "),
-        CustomerRef(IdentifierType.EXTERNAL_ID, "\t\n"),
+        CustomerRef(IdentifierType.EXTERNAL_ID, "\u3000"),
     ],
 )
 def test_check_customer_missing_or_blank_is_756(customer: CustomerRef | None) -> None:
@@ -96,6 +96,19 @@ def test_check_customer_missing_or_blank_is_756(customer: CustomerRef | None) ->
         check_customer(customer)
     assert_invalid(caught.value, 756, "customer", None)
     assert caught.value.code is ErrorCode.MANDATORY_FIELD
+
+
+@pytest.mark.parametrize("value", ["\t\n", "\x1c\x1d\x1e\x1f", "\x7f", "\x85", " \r ", "ab\x01"])
+def test_check_customer_with_control_characters_is_629_not_756(value: str) -> None:
+    """Stripping would leave most of these empty; they were given, so they are invalid input."""
+    with pytest.raises(InvalidRequest) as caught:
+        check_customer(CustomerRef(IdentifierType.EXTERNAL_ID, value))
+    assert_invalid(
+        caught.value,
+        629,
+        "customer.externalId",
+        "Invalid input: customer.externalId must not contain control characters",
+    )
 
 
 @pytest.mark.parametrize(

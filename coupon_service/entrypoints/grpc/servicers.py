@@ -18,9 +18,6 @@ from coupon.v1 import (
     series_service_pb2_grpc,
 )
 
-from ...domain.errors import series_not_found
-from ...domain.model import CustomerRef
-from ...domain.validation import check_customer
 from ...service import customers, issuing, series
 from ...service.unit_of_work import UnitOfWork
 from .. import converters
@@ -145,8 +142,6 @@ class SeriesServicer(_Servicer, series_service_pb2_grpc.SeriesServiceServicer):
         context: _Context,
         org_id: int,
     ) -> series_service_pb2.UploadCodesResponse:
-        if request.series_id <= 0:
-            raise series_not_found(request.series_id)
         result = await series.upload_codes(self.uow, org_id, request.series_id, list(request.codes))
         return series_service_pb2.UploadCodesResponse(
             uploaded_count=result.uploaded_count,
@@ -188,7 +183,9 @@ class CustomerServicer(_Servicer, customer_service_pb2_grpc.CustomerServiceServi
         context: _Context,
         org_id: int,
     ) -> customer_service_pb2.Customer:
-        found = await customers.get_customer(self.uow, org_id, _required_ref(request.customer))
+        found = await customers.get_customer(
+            self.uow, org_id, converters.customer_ref(request.customer)
+        )
         return converters.customer_message(found)
 
     @_rpc
@@ -201,7 +198,7 @@ class CustomerServicer(_Servicer, customer_service_pb2_grpc.CustomerServiceServi
         page = await customers.list_customer_coupons(
             self.uow,
             org_id,
-            _required_ref(request.customer),
+            converters.customer_ref(request.customer),
             request.series_id or None,
             request.page_size,
             request.page_token,
@@ -210,7 +207,3 @@ class CustomerServicer(_Servicer, customer_service_pb2_grpc.CustomerServiceServi
             coupons=[converters.coupon_message(item) for item in page.items],
             next_page_token=page.next_page_token,
         )
-
-
-def _required_ref(message: Any) -> CustomerRef:
-    return check_customer(converters.customer_ref(message))
