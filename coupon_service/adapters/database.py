@@ -15,6 +15,8 @@ from .store_errors import raise_store_failure
 
 DEFAULT_DB_URL = "sqlite+aiosqlite:///coupon.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+PG_CONNECT_TIMEOUT_SECONDS = 5.0
+PG_POOL_TIMEOUT_SECONDS = 10.0  # Waiting for a free connection of the pool.
 # The identity (device, inode) of the file each SQLite engine's connection opened.
 _sqlite_files: weakref.WeakKeyDictionary[Engine, tuple[int, int] | None] = (
     weakref.WeakKeyDictionary()
@@ -48,6 +50,10 @@ def create_engine(
         # pg_terminate_backend) is replaced at checkout instead of failing the call that
         # drew it: one short round trip per checkout, a batch of calls per round trip.
         pool_pre_ping=True,
+        # A server that does not answer at all (a dropped route, a frozen host) must fail a
+        # call within its caller's deadline, not after asyncpg's default minute.
+        connect_args={"timeout": PG_CONNECT_TIMEOUT_SECONDS},
+        pool_timeout=PG_POOL_TIMEOUT_SECONDS,
     )
 
 
