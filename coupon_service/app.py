@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 import signal
 from collections.abc import Sequence
 from datetime import timedelta
@@ -119,7 +120,12 @@ async def start(
         raise OSError(f"could not listen for gRPC on {address}")
     try:
         rest_server = await start_rest_server(
-            create_app(uow, rest_caller_org), settings.host, settings.http_port
+            create_app(uow, rest_caller_org),
+            settings.host,
+            settings.http_port,
+            request_timeout_seconds=settings.http_request_timeout_seconds,
+            # uvicorn counts the idle time in whole seconds.
+            idle_timeout_seconds=max(1, math.ceil(settings.http_idle_timeout_seconds)),
         )
     except OSError as error:
         await grpc_server.stop(0)

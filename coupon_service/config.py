@@ -50,6 +50,10 @@ class Settings:
     # How long a SQLite writer waits for another process's lock before the call is answered
     # UNAVAILABLE: keep it below the callers' deadlines.
     sqlite_busy_timeout_seconds: float = 10.0
+    # REST: a whole request (line, headers, body) must arrive within this time of its first
+    # byte (else 408); a kept-alive connection with no request for the idle time is closed.
+    http_request_timeout_seconds: float = 10.0
+    http_idle_timeout_seconds: float = 5.0
     # How long an idempotency key (requestId, Idempotency-Key) answers with its first outcome.
     request_id_window_hours: float = 24.0
     # How long start-up waits for a database that does not answer before giving up.
@@ -72,6 +76,8 @@ class Settings:
                 "COUPON_CREDENTIAL_CACHE_SECONDS", DEFAULT_TTL_SECONDS
             ),
             sqlite_busy_timeout_seconds=_seconds("COUPON_SQLITE_BUSY_TIMEOUT_SECONDS", 10.0),
+            http_request_timeout_seconds=_positive("COUPON_HTTP_REQUEST_TIMEOUT_SECONDS", 10.0),
+            http_idle_timeout_seconds=_positive("COUPON_HTTP_IDLE_TIMEOUT_SECONDS", 5.0),
             request_id_window_hours=_positive("COUPON_REQUEST_ID_WINDOW_HOURS", 24.0),
             db_startup_timeout_seconds=_seconds("COUPON_DB_STARTUP_TIMEOUT_SECONDS", 30.0),
             health_check_seconds=_seconds("COUPON_HEALTH_CHECK_SECONDS", 1.0) or 1.0,

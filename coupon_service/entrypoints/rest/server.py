@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import ASGIApp
 
+from .protocol import DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_REQUEST_TIMEOUT_SECONDS, ShimConfig
+
 
 class _Server(uvicorn.Server):
     """A uvicorn server that leaves SIGINT and SIGTERM to the service, which stops gRPC and
@@ -52,19 +54,26 @@ def _listen(host: str, port: int) -> socket.socket:
     return listener
 
 
-async def start_rest_server(app: ASGIApp, host: str, port: int) -> RestServer:
-    """Serves `app` on host:port (0 picks a free port); raises OSError when it cannot listen."""
+async def start_rest_server(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    *,
+    request_timeout_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS,
+    idle_timeout_seconds: int = DEFAULT_IDLE_TIMEOUT_SECONDS,
+) -> RestServer:
+    """Serves `app` on host:port (0 picks a free port); raises OSError when it cannot listen.
+
+    A request (line, headers and body) must arrive within `request_timeout_seconds` of its
+    first byte, or it is answered 408; a connection with no request started for
+    `idle_timeout_seconds` (whole seconds, as uvicorn counts them) is closed."""
     # Binding here, not in uvicorn, turns a busy port into an OSError for the caller; uvicorn
     # would call sys.exit() inside its task, which escapes the whole event loop.
     listener = _listen(host, port)
-    config = uvicorn.Config(
+    config = ShimConfig(
         app,
-        log_level="warning",
-        log_config=None,
-        lifespan="off",
-        http="h11",
-        ws="none",
-        server_header=False,
+        request_timeout_seconds=request_timeout_seconds,
+        idle_timeout_seconds=idle_timeout_seconds,
     )
     server = _Server(config)
     task = asyncio.create_task(server.serve(sockets=[listener]), name="rest-server")
