@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -270,3 +271,14 @@ async def test_a_malformed_request_is_answered_with_the_envelope_and_closed(
     assert "\\x00" not in error["message"] and "aaaa" not in error["message"]
     assert answer.headers["connection"] == "close"
     assert closed
+
+
+async def test_a_flood_of_malformed_requests_writes_one_log_line(
+    service: RunningService, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="uvicorn.error"):
+        for _ in range(20):
+            answer, _closed = await _exchange(service.http_port, b"GARBAGE\r\n\r\n")
+            assert answer.status == 400
+    refused = [r for r in caplog.records if "Invalid HTTP request" in r.getMessage()]
+    assert len(refused) <= 1, "rejected input is logged at most once per interval"

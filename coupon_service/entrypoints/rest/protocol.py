@@ -15,6 +15,7 @@ connection is always in one of three states, each with at most one timer:
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sys
 from typing import Any
@@ -29,6 +30,7 @@ from uvicorn.server import ServerState
 from coupon.v1 import common_pb2
 
 from ...domain.errors import ErrorCode
+from ..log_limits import RateLimitedLog
 from .rendering import error_envelope
 
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 10.0
@@ -38,6 +40,25 @@ DEFAULT_IDLE_TIMEOUT_SECONDS = 5
 # the answer keeps the reason only.
 _QUOTED_BYTES = re.compile(r":? (?:bytearray\()?b['\"].*", re.DOTALL)
 _CAN_START_A_RESPONSE = frozenset({h11.IDLE, h11.SEND_RESPONSE})
+
+
+class _RateLimitedWarnings:
+    """uvicorn's connection logger, but its warnings (one per refused request: "Invalid HTTP
+    request received.", "Unsupported upgrade request.") are written at most once per 10 s
+    each, so a flood of bad requests cannot flood the log."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._logger = logger
+        self._limited = RateLimitedLog(logger)
+
+    def warning(self, message: str, *args: object) -> None:
+        self._limited.log(message, message, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._logger, name)
+
+
+_UVICORN_LOG = _RateLimitedWarnings(logging.getLogger("uvicorn.error"))
 
 
 class ShimConfig(uvicorn.Config):
@@ -76,6 +97,7 @@ class ShimProtocol(H11Protocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
+        self.logger = _UVICORN_LOG  # type: ignore[assignment]
         self.request_timeout_seconds = config.request_timeout_seconds
         self._request_deadline: asyncio.TimerHandle | None = None
 
