@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PROTOS := $(wildcard protos/coupon/v1/*.proto)
 
-.PHONY: help install run test test-fast proto proto-check lint bench bench-quick clean
+.PHONY: help install run test test-fast proto proto-check lint bench bench-quick stress stress-quick clean
 
 help:            ## List the commands.
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -33,9 +33,9 @@ proto: $(INSTALLED)  ## Regenerate the checked-in stubs in coupon/v1 from protos
 proto-check: $(INSTALLED)  ## Fail when the checked-in stubs differ from what protos/ generates.
 	$(BIN)/python scripts/generate_protos.py --check coupon
 
-lint: $(INSTALLED)  ## Ruff on the code, then strict mypy on the service, the client and the benchmarks.
-	$(BIN)/ruff check coupon_service clients tests scripts benchmarks
-	$(BIN)/ruff format --check coupon_service clients tests scripts benchmarks
+lint: $(INSTALLED)  ## Ruff on the code, then strict mypy on the service, the client, the benchmarks and stress.
+	$(BIN)/ruff check coupon_service clients tests scripts benchmarks stress
+	$(BIN)/ruff format --check coupon_service clients tests scripts benchmarks stress
 	$(BIN)/mypy
 
 bench: $(INSTALLED)  ## Measure throughput and latency against same-run ceilings (SQLite, PostgreSQL).
@@ -43,6 +43,12 @@ bench: $(INSTALLED)  ## Measure throughput and latency against same-run ceilings
 
 bench-quick: $(INSTALLED)  ## The short benchmark (under 60 s): SQLite, short points, 100k bulk.
 	$(BIN)/python -m benchmarks --quick
+
+stress: $(INSTALLED)  ## Attack real servers (2 PostgreSQL replicas, SQLite); exit 1 on any breach (~9 min).
+	$(BIN)/python -m stress
+
+stress-quick: $(INSTALLED)  ## The same attacks with small numbers (under 30 s).
+	$(BIN)/python -m stress --quick
 
 clean:  ## Remove the virtual environment and local databases.
 	rm -rf $(VENV) coupon.db coupon.db-wal coupon.db-shm .pytest_cache .mypy_cache
