@@ -84,6 +84,10 @@ class CallView:
         if from_pool:
             self._taken.pooled[series_key] += count
 
+    def give_back(self, holding: HoldingKey, count: int) -> None:
+        """`count` of the coupons this call took could not be written after all."""
+        self.take(holding, -count, from_pool=False)
+
     def commit(self) -> None:
         """The call succeeded: later calls see what it took."""
         self._batch._commit(self._taken)

@@ -99,9 +99,10 @@ class CouponWriter:
         else:
             self._drawn.append((call, draft))
 
-    def insert_new(self) -> None:
-        """Inserts every drawn or generic coupon; codes the org already has are drawn again."""
-        pending = self._drawn
+    def insert_new(self) -> bool:
+        """Inserts the drawn or generic coupons added since the last time; codes the org
+        already has are drawn again. True when some got no code after every draw."""
+        pending, self._drawn = self._drawn, []
         for _ in range(CODE_DRAWS):
             groups: list[NewCoupons] = []
             owners: list[SeriesDraft] = []
@@ -123,11 +124,12 @@ class CouponWriter:
                 self._inserted[id(owner)] += inserted
             pending = [(call, draft) for call, draft in pending if len(draft.coupons) < draft.new]
             if not pending:
-                return
+                return False
         for _, draft in pending:
             missing = draft.new - len(draft.coupons)
             draft.shortfalls += ((Shortfall.OTHER, missing),)
             draft.new = len(draft.coupons)
+        return True
 
     @staticmethod
     def _codes(draft: SeriesDraft, count: int) -> list[str]:

@@ -9,6 +9,12 @@ memory, then write for every call at once.
 3. write: insert the new coupons (drawing again for codes the org already has), hand out the
    reserved pool codes, add the counts to the series counters, store every outcome under its
    key. The store's transaction commits all of it, or none.
+
+Planned coupons whose codes kept colliding through every draw are not written, but the calls
+and series planned after them counted them. Rare as that is, the batch then gives up
+(CodesRanShort, its transaction rolls back) and runs again `draft_by_draft`: each series'
+coupons are written as soon as they are planned, and what could not be written is given back
+to the view before the next series is planned.
 """
 
 from __future__ import annotations
@@ -46,15 +52,21 @@ from .results import BulkEntry, BulkIssueResult, IssueCall, IssueMultipleResult
 Answer = IssueMultipleResult | BulkIssueResult | CouponServiceError | Defer
 
 
+class CodesRanShort(Exception):
+    """Some planned coupons got no code, and later plans counted them: run again, draft by
+    draft (nothing was written: raising rolls the batch's transaction back)."""
+
+
 def issue_batch(
     store: BatchStore,
     calls: Sequence[IssueCall],
     *,
     request_ids_kept_for: timedelta = REQUEST_IDS_KEPT_FOR,
+    draft_by_draft: bool = False,
 ) -> list[Answer]:
     """Runs one batch in the store's transaction; one answer per call, in order. A request id
     older than `request_ids_kept_for` is taken as new."""
-    batch = _Batch(store, calls, request_ids_kept_for)
+    batch = _Batch(store, calls, request_ids_kept_for, draft_by_draft)
     batch.read()
     batch.plan()
     return batch.write()
@@ -69,11 +81,18 @@ class _CallDraft:
 
 class _Batch:
     def __init__(
-        self, store: BatchStore, calls: Sequence[IssueCall], request_ids_kept_for: timedelta
+        self,
+        store: BatchStore,
+        calls: Sequence[IssueCall],
+        request_ids_kept_for: timedelta,
+        draft_by_draft: bool,
     ) -> None:
         self.store = store
         self.calls = calls
         self.request_ids_kept_for = request_ids_kept_for
+        self.draft_by_draft = draft_by_draft
+        self.writer = CouponWriter(store)
+        self.abandoned: list[SeriesDraft] = []  # Written draft by draft, for a call that failed.
         self.answers: list[Answer | None] = [None] * len(calls)
         self.replays: dict[int, StoredRequest] = {}
         self.claimed: dict[int, RequestKey] = {}
@@ -173,9 +192,12 @@ class _Batch:
             except CouponServiceError as error:
                 if not call.bulk:
                     self.answers[index] = error
+                    self.abandoned += [e for e in entries if isinstance(e, SeriesDraft)]
                     return
                 entries.append(error)
                 continue
+            if self.draft_by_draft:
+                self._write_now(call, draft, view)
             if call.bulk and not draft.gives_coupons:
                 entries.append(draft.outcome().nothing_issued())
             else:
@@ -186,6 +208,14 @@ class _Batch:
             return
         view.commit()
         self.drafts[index] = _CallDraft(call, customer, entries)
+
+    def _write_now(self, call: IssueCall, draft: SeriesDraft, view: CallView) -> None:
+        """Writes the draft's new coupons, and gives back to the view those that got no code."""
+        planned = draft.new
+        self.writer.add(call, draft)
+        self.writer.insert_new()
+        if draft.new < planned:
+            view.give_back(draft.holding, planned - draft.new)
 
     def _plan_series(
         self, call: IssueCall, customer: Customer, series_id: int, view: CallView
@@ -235,16 +265,21 @@ class _Batch:
     # 3. write
 
     def write(self) -> list[Answer]:
-        writer = CouponWriter(self.store)
-        for index in sorted(self.drafts):
-            for entry in self._series_drafts(index):
-                writer.add(self.drafts[index].call, entry)
-        writer.insert_new()
+        if not self.draft_by_draft:
+            for index in sorted(self.drafts):
+                for entry in self._series_drafts(index):
+                    self.writer.add(self.drafts[index].call, entry)
+            if self.writer.insert_new() and self._planned_more_than_one_series():
+                raise CodesRanShort()
         kept, dropped = self._settle()
-        writer.finish(kept, dropped)
+        self.writer.finish(kept, dropped + self.abandoned)
         self._answer(self._fresh_series())
         self._finish_requests()
         return [answer if answer is not None else DEFER for answer in self.answers]
+
+    def _planned_more_than_one_series(self) -> bool:
+        """Whether anything was planned after a draft, counting on its coupons."""
+        return sum(len(call.series_ids) for call in self.calls) > 1
 
     def _series_drafts(self, index: int) -> list[SeriesDraft]:
         return [e for e in self.drafts[index].entries if isinstance(e, SeriesDraft)]

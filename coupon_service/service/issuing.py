@@ -16,7 +16,7 @@ from ..domain.errors import CouponServiceError, store_unavailable
 from ..domain.model import CustomerRef, IssuanceMetadata
 from .batching import Batcher
 from .idempotency import fingerprint
-from .issue_batch import Answer, issue_batch
+from .issue_batch import Answer, CodesRanShort, issue_batch
 from .results import (
     BulkEntry,
     BulkIssueRequest,
@@ -82,6 +82,23 @@ async def bulk_issue(
     raise _unexpected(answer)
 
 
+async def run_issue_batch(uow: UnitOfWork, calls: Sequence[IssueCall]) -> list[Answer]:
+    """One batch of calls in one transaction of its own (issue_batch.py); run again draft by
+    draft in the rare batch whose codes ran short."""
+    kept_for = uow.request_ids_kept_for
+    try:
+        return await uow.run_batch(
+            lambda store: issue_batch(store, calls, request_ids_kept_for=kept_for)
+        )
+    except CodesRanShort:
+        logger.info("an issuing batch of %d calls runs again, draft by draft", len(calls))
+        return await uow.run_batch(
+            lambda store: issue_batch(
+                store, calls, request_ids_kept_for=kept_for, draft_by_draft=True
+            )
+        )
+
+
 def issuing_batcher(uow: UnitOfWork) -> Batcher[IssueCall, Answer]:
     """The one batcher of this database's issuing calls, made on first use."""
     batcher = uow.batchers.get("issuing")
@@ -89,10 +106,7 @@ def issuing_batcher(uow: UnitOfWork) -> Batcher[IssueCall, Answer]:
 
         async def run(calls: Sequence[IssueCall]) -> list[Answer]:
             try:
-                kept_for = uow.request_ids_kept_for
-                return await uow.run_batch(
-                    lambda store: issue_batch(store, calls, request_ids_kept_for=kept_for)
-                )
+                return await run_issue_batch(uow, calls)
             except StoreUnavailable as error:
                 logger.warning(
                     "an issuing batch of %d calls was not committed: %s", len(calls), error

@@ -1,0 +1,1 @@
+"""Property-based tests: the issuing rules against a sequential reference model."""
