@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
+from .background import BackgroundTask
 from .idempotency import prune_request_ids
 from .results import utcnow
 from .unit_of_work import StoreUnavailable, UnitOfWork
@@ -15,24 +15,16 @@ logger = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 600.0
 
 
-class RequestIdPruner:
+class RequestIdPruner(BackgroundTask):
     """Every `every_seconds` (the first time right after start), removes the keys older than
     the unit of work's window. A database that is away only skips a round."""
 
+    name = "request-id-pruner"
+
     def __init__(self, uow: UnitOfWork, *, every_seconds: float = PRUNE_EVERY_SECONDS) -> None:
+        super().__init__()
         self._uow = uow
         self._every = every_seconds
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> RequestIdPruner:
-        self._task = asyncio.create_task(self._run(), name="request-id-pruner")
-        return self
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def _run(self) -> None:
         kept_for: timedelta = self._uow.request_ids_kept_for

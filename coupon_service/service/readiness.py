@@ -10,11 +10,11 @@ sends them again when it is back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from .background import BackgroundTask
 from .unit_of_work import StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -62,25 +62,17 @@ async def wait_for_database(probe: Probe, *, timeout_seconds: float, where: str)
     logger.info("the database at %s answers", where)
 
 
-class ReadinessWatch:
+class ReadinessWatch(BackgroundTask):
     """Probes the database every `interval_seconds` and tells the listener of each change."""
 
+    name = "readiness-watch"
+
     def __init__(self, probe: Probe, listener: Listener, *, interval_seconds: float) -> None:
+        super().__init__()
         self._probe = probe
         self._listener = listener
         self._interval = interval_seconds
         self.ready = True  # Start-up waited for the database.
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> ReadinessWatch:
-        self._task = asyncio.create_task(self._run(), name="readiness-watch")
-        return self
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def _run(self) -> None:
         while True:
