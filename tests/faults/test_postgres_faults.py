@@ -12,9 +12,7 @@ import time
 from collections import Counter
 
 import asyncpg
-import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy.engine import make_url
 
 from coupon_service.app import start
@@ -23,11 +21,10 @@ from coupon_service.service.readiness import DatabaseUnreachable
 
 from .calls import SERIES, Tally, issue_over_grpc, issue_over_rest, read_over_grpc
 from .conftest import StartService, terminate_backends, through
+from .health import NOT_SERVING, SERVING, health, health_becomes
 from .tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.postgres
-SERVING = health_pb2.HealthCheckResponse.SERVING
-NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 async def _issued_codes(url: str) -> list[str]:
@@ -46,21 +43,6 @@ async def _terminating(database: str, stop: asyncio.Event, every_seconds: float)
         ended += await terminate_backends(database)
         await asyncio.sleep(every_seconds)
     return ended
-
-
-async def _health(target: str) -> int:
-    async with grpc.aio.insecure_channel(target) as channel:
-        reply = await health_pb2_grpc.HealthStub(channel).Check(
-            health_pb2.HealthCheckRequest(service=""), timeout=5
-        )
-    return int(reply.status)
-
-
-async def _health_becomes(target: str, wanted: int, within_seconds: float = 10) -> None:
-    deadline = time.monotonic() + within_seconds
-    while (status := await _health(target)) != wanted:
-        assert time.monotonic() < deadline, f"health stayed {status}, expected {wanted}"
-        await asyncio.sleep(0.05)
 
 
 async def test_terminated_sessions_answer_only_ok_or_unavailable_and_lose_nothing(
@@ -102,10 +84,10 @@ async def test_an_unreachable_database_is_unavailable_and_not_serving_until_it_i
     service = await start_service(through(demo_postgres, proxy))
     target = f"127.0.0.1:{service.grpc_port}"
     base_url = f"http://127.0.0.1:{service.http_port}"
-    assert await _health(target) == SERVING
+    assert await health(target) == SERVING
 
     await proxy.cut()
-    await _health_becomes(target, NOT_SERVING)
+    await health_becomes(target, NOT_SERVING)
     down_grpc, down_rest = Tally(), Tally()
     started = time.monotonic()
     await asyncio.gather(
@@ -119,7 +101,7 @@ async def test_an_unreachable_database_is_unavailable_and_not_serving_until_it_i
     assert down_rest.retry_infos == len(down_rest.statuses)
 
     await proxy.restore()
-    await _health_becomes(target, SERVING)
+    await health_becomes(target, SERVING)
     back = Tally()
     await issue_over_grpc(target, back, 3, 1)
     assert back.statuses == ["OK"] * 3
@@ -134,7 +116,7 @@ async def test_start_up_waits_for_a_database_that_comes_back(
     assert not starting.done(), "start-up must wait, not fail, while the database is away"
     await proxy.restore()
     service = await asyncio.wait_for(starting, 15)
-    assert await _health(f"127.0.0.1:{service.grpc_port}") == SERVING
+    assert await health(f"127.0.0.1:{service.grpc_port}") == SERVING
 
 
 async def test_start_up_gives_up_after_the_configured_time(

@@ -6,32 +6,11 @@ from __future__ import annotations
 import asyncio
 import pathlib
 import sqlite3
-import time
 from collections import Counter
-
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from .calls import SERIES, Tally, issue_over_grpc, issue_over_rest
 from .conftest import StartService
-
-SERVING = health_pb2.HealthCheckResponse.SERVING
-NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
-
-
-async def _health(target: str) -> int:
-    async with grpc.aio.insecure_channel(target) as channel:
-        reply = await health_pb2_grpc.HealthStub(channel).Check(
-            health_pb2.HealthCheckRequest(service=""), timeout=10
-        )
-    return int(reply.status)
-
-
-async def _health_becomes(target: str, wanted: int, within_seconds: float = 10) -> None:
-    deadline = time.monotonic() + within_seconds
-    while (status := await _health(target)) != wanted:
-        assert time.monotonic() < deadline, f"health stayed {status}, expected {wanted}"
-        await asyncio.sleep(0.05)
+from .health import NOT_SERVING, SERVING, health_becomes
 
 
 def _issued_codes(database: pathlib.Path) -> list[str]:
@@ -67,7 +46,7 @@ async def test_a_lock_held_past_the_busy_timeout_is_unavailable_then_recovers(
     await asyncio.gather(
         *(issue_over_grpc(target, grpc_tally, 5, worker) for worker in range(4)),
         issue_over_rest(base_url, rest_tally, 5, 0),
-        _health_becomes(target, NOT_SERVING),
+        health_becomes(target, NOT_SERVING),
     )
     await lock
 
@@ -77,7 +56,7 @@ async def test_a_lock_held_past_the_busy_timeout_is_unavailable_then_recovers(
     issued = grpc_tally.codes + rest_tally.codes
     assert len(grpc_tally.codes_by_request) == 20 and len(rest_tally.codes_by_request) == 5
     assert sorted(_issued_codes(database)) == sorted(issued) and len(set(issued)) == 25
-    await _health_becomes(target, SERVING)
+    await health_becomes(target, SERVING)
 
 
 async def test_a_short_lock_only_makes_callers_wait(
@@ -109,7 +88,7 @@ async def test_a_removed_file_is_unavailable_and_nothing_is_written_into_it(
     await asyncio.to_thread(_backup, database, saved)
     await asyncio.to_thread(_remove, database)
     after = Tally()
-    await asyncio.gather(issue_over_grpc(target, after, 1, 1), _health_becomes(target, NOT_SERVING))
+    await asyncio.gather(issue_over_grpc(target, after, 1, 1), health_becomes(target, NOT_SERVING))
 
     assert set(after.statuses) == {"UNAVAILABLE"} and not after.codes_by_request
     assert not any(await asyncio.to_thread(_files_of, database)), "no new, empty database"
