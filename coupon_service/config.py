@@ -60,6 +60,17 @@ class Settings:
     db_startup_timeout_seconds: float = 30.0
     # How often a serving replica asks the database whether it answers (grpc.health.v1).
     health_check_seconds: float = 1.0
+    # Prometheus metrics on their own port (0 picks a free one).
+    metrics_port: int = 9464
+    # Logs: a level name, and "json", "console" or "auto" (JSON unless stderr is a terminal).
+    log_level: str = "INFO"
+    log_format: str = "auto"
+    # TLS on both doors when a certificate and its key are given; with a client CA, mTLS.
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_client_ca: str = ""
+    # OpenTelemetry tracing: "" (off), "console" or "otlp" (OTEL_EXPORTER_OTLP_* variables).
+    otel_exporter: str = ""
 
     @classmethod
     def from_environment(cls) -> Settings:

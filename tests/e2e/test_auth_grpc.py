@@ -288,6 +288,7 @@ async def jwt_service(
         db_url=f"sqlite+aiosqlite:///{database}",
         grpc_port=0,
         http_port=0,
+        metrics_port=0,
         jwt_issuer=JWT_ISSUER,
         jwt_audience=JWT_AUDIENCE,
         jwt_hs256_secret=JWT_SECRET,

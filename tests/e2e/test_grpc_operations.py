@@ -544,7 +544,7 @@ async def _new_org_and_key(db_url: str) -> str:
 async def postgres_channel(postgres_url: str) -> AsyncIterator[grpc.aio.Channel]:
     """A real server on the session's PostgreSQL database, acting for a fresh organisation."""
     authorization = await _new_org_and_key(postgres_url)
-    settings = Settings(db_url=postgres_url, grpc_port=0, http_port=0)
+    settings = Settings(db_url=postgres_url, grpc_port=0, http_port=0, metrics_port=0)
     running = await start(settings)
     try:
         async with grpc.aio.insecure_channel(

@@ -50,9 +50,9 @@ async def store(replicas_url: str) -> AsyncIterator[SqlUnitOfWork]:
 @pytest.fixture
 async def replicas(replicas_url: str, store: SqlUnitOfWork) -> AsyncIterator[list[RunningService]]:
     """Two servers, each with its own engine, pool and credential cache, on one database."""
-    started = [await start(Settings(db_url=replicas_url, grpc_port=0, http_port=0))]
+    started = [await start(Settings(db_url=replicas_url, grpc_port=0, http_port=0, metrics_port=0))]
     try:
-        started.append(await start(Settings(db_url=replicas_url, grpc_port=0, http_port=0)))
+        started.append(await start(Settings(db_url=replicas_url, grpc_port=0, http_port=0, metrics_port=0)))
         yield started
     finally:
         for replica in started:

@@ -127,6 +127,7 @@ async def test_start_up_gives_up_after_the_configured_time(
         db_url=through(demo_postgres, proxy),
         grpc_port=0,
         http_port=0,
+        metrics_port=0,
         db_startup_timeout_seconds=0.5,
     )
     started = time.monotonic()
