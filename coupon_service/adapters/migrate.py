@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 import pathlib
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,6 +31,32 @@ def _upgrade(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+class SchemaState(enum.Enum):
+    """Where a database stands against the migrations this version carries."""
+
+    EMPTY = "has no coupon-service tables"
+    BEHIND = "is not migrated to this version (run `coupon-service migrate`)"
+    AHEAD = "was migrated by a newer coupon-service"
+    CURRENT = "is current"
+
+
+def _state(connection: Connection) -> SchemaState:
+    heads = set(MigrationContext.configure(connection).get_current_heads())
+    if not heads:
+        return SchemaState.EMPTY
+    script = ScriptDirectory.from_config(alembic_config())
+    if heads == set(script.get_heads()):
+        return SchemaState.CURRENT
+    known = {revision.revision for revision in script.walk_revisions()}
+    return SchemaState.BEHIND if heads <= known else SchemaState.AHEAD
+
+
+async def schema_state(engine: AsyncEngine) -> SchemaState:
+    """Reads the database's migration revision; writes nothing."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(_state)
 
 
 async def migrate(engine: AsyncEngine) -> None:
