@@ -1,55 +1,86 @@
-"""The `coupon-service` command: serve, migrate, and organisations' API keys."""
+"""The `coupon-service` command: serve, migrate, and organisations' API keys.
+
+Exit status: 0 done, 1 a resource failed (a port, the database, a file), 2 a bad setting or
+usage. Every failure is one line on stderr naming the setting or resource; the traceback of
+an unexpected one is logged at DEBUG.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
+import importlib.metadata
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, NoReturn
 
-from .adapters.database import create_engine
+from . import config
+from .adapters.database import DatabaseUnusable, open_existing, open_or_create
 from .adapters.migrate import migrate
 from .adapters.unit_of_work import SqlUnitOfWork
-from .config import Settings
+from .config import BadSetting, Settings
 from .domain.credentials import ApiKey, Scope
 from .domain.errors import CouponServiceError
 from .service import auth
 from .service.readiness import DatabaseUnreachable
+from .service.unit_of_work import StoreUnavailable
 
+logger = logging.getLogger("coupon_service")
+RESOURCE_FAILED = 1
+BAD_SETTING = 2
 _SCOPE_HELP = (
     "issue: IssueMultiple and BulkIssue, and reading series, customers and their coupons; "
     "manage: all of that, and creating series and customers and uploading codes "
     "(default: issue)"
 )
+_ADMIN_SETTINGS = ("db_url", "log_level", "log_format")
+_FLAG_ALIASES = {"grace_seconds": ("--grace",)}  # The flag's name before every setting had one.
 
 
-def _parser(defaults: Settings) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coupon-service", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+def _version() -> str:
+    return f"coupon-service {importlib.metadata.version('coupon-service')}"
 
-    serve = commands.add_parser("serve", help="serve gRPC (and the REST shim)")
-    serve.add_argument("--db-url", default=defaults.db_url, help="env COUPON_DB_URL")
-    serve.add_argument("--host", default=defaults.host, help="address to listen on")
-    serve.add_argument(
-        "--grpc-port", type=int, default=defaults.grpc_port, help="env COUPON_GRPC_PORT"
-    )
-    serve.add_argument(
-        "--http-port", type=int, default=defaults.http_port, help="env COUPON_HTTP_PORT"
-    )
-    serve.add_argument(
-        "--demo", action="store_true", help="load the demo org, series and customers"
-    )
-    serve.add_argument(
-        "--grace",
-        type=float,
-        default=defaults.grace_seconds,
-        help="seconds calls in flight get to finish on shutdown",
-    )
 
-    migrate_command = commands.add_parser("migrate", help="apply database migrations and exit")
-    migrate_command.add_argument("--db-url", default=defaults.db_url, help="env COUPON_DB_URL")
+def _add_settings(parser: argparse.ArgumentParser, fields: tuple[str, ...] | None = None) -> None:
+    """One flag per setting; a flag not given leaves the setting to its variable or default."""
+    for flag, variable, default, meaning in config.describe():
+        field = flag.removeprefix("--").replace("-", "_")
+        if fields is not None and field not in fields:
+            continue
+        shown = f"default {default!r}" if default else "default off"
+        help_text = f"{meaning} [env {variable}; {shown}]".replace("%", "%%")
+        if field == "demo":
+            parser.add_argument(
+                flag, dest=field, action="store_const", const=True, default=argparse.SUPPRESS,
+                help=help_text,
+            )  # fmt: skip
+        else:
+            parser.add_argument(
+                flag,
+                *_FLAG_ALIASES.get(field, ()),
+                dest=field,
+                metavar=field.upper(),
+                default=argparse.SUPPRESS,
+                help=help_text,
+            )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coupon-service", description=__doc__.split("\n")[0] if __doc__ else None
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve", help="serve gRPC, the REST shim and /metrics (creates and migrates the database)"
+    )
+    _add_settings(serve)
+    migrate_command = commands.add_parser(
+        "migrate", help="create the database if needed, apply its migrations and exit"
+    )
+    _add_settings(migrate_command, _ADMIN_SETTINGS)
 
     org = commands.add_parser("org", help="organisations (tenants)").add_subparsers(
         dest="action", required=True
@@ -70,23 +101,43 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     key_list = key.add_parser("list", help="list an organisation's keys (never their secrets)")
     key_list.add_argument("--org", required=True)
     for admin in (org_create, key_create, key_revoke, key_list):
-        admin.add_argument("--db-url", default=defaults.db_url, help="env COUPON_DB_URL")
+        _add_settings(admin, _ADMIN_SETTINGS)
     return parser
 
 
-async def _migrate(db_url: str) -> None:
-    engine = create_engine(db_url)
+def _settings(args: argparse.Namespace) -> Settings:
+    given = {
+        name: value
+        for name, value in vars(args).items()
+        if name in Settings.model_fields and value is not None
+    }
+    return config.load(given)
+
+
+def _configure_logging(settings: Settings, *, quiet: bool) -> None:
+    """Admin commands log warnings only; Alembic's step-by-step lines are never shown."""
+    level = logging.WARNING if quiet else logging.getLevelNamesMapping()[settings.log_level]
+    try:
+        from .logs import configure_logging
+    except ImportError:  # pragma: no cover - until the structured log module lands
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    else:
+        configure_logging(logging.getLevelName(level), settings.log_format)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = await open_or_create(settings.db_url)
     try:
         await migrate(engine)
     finally:
         await engine.dispose()
 
 
-async def _admin(db_url: str, command: Callable[[SqlUnitOfWork], Awaitable[None]]) -> None:
-    """Runs one administrative use case on a migrated database."""
-    engine = create_engine(db_url)
+async def _admin(settings: Settings, command: Callable[[SqlUnitOfWork], Awaitable[None]]) -> None:
+    """Runs one administrative use case on a database that exists and is migrated."""
+    engine = await open_existing(settings.db_url)
     try:
-        await migrate(engine)
         await command(SqlUnitOfWork(engine))
     finally:
         await engine.dispose()
@@ -132,34 +183,41 @@ def _key_line(key: ApiKey) -> str:
     return f"{key.key_id:<30} {scopes:<14} {created:<20} {revoked}"
 
 
-def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    defaults = Settings.from_environment()
-    args = _parser(defaults).parse_args(argv)
-    if args.command == "migrate":
-        asyncio.run(_migrate(args.db_url))
-        print("database is at the newest schema")
-        return
-    if args.command in ("org", "key"):
-        try:
-            asyncio.run(_admin(args.db_url, _admin_command(args)))
-        except CouponServiceError as error:
-            sys.exit(f"coupon-service: {error.message}")
-        return
-    from .app import serve
+def _fail(status: int, message: object) -> NoReturn:
+    print(f"coupon-service: {message}", file=sys.stderr)
+    sys.exit(status)
 
-    settings = dataclasses.replace(
-        defaults,
-        db_url=args.db_url,
-        host=args.host,
-        grpc_port=args.grpc_port,
-        http_port=args.http_port,
-        demo=args.demo,
-        grace_seconds=args.grace,
-    )
+
+def _run(work: Coroutine[Any, Any, None], doing: str) -> None:
+    """Runs `work`, turning every failure into one line and its exit status."""
     try:
-        asyncio.run(serve(settings))
-    except (OSError, ValueError, DatabaseUnreachable) as error:
-        sys.exit(f"coupon-service: {error}")
+        asyncio.run(work)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except CouponServiceError as error:
+        _fail(RESOURCE_FAILED, error.message)
+    except ValueError as error:  # An unusable setting found only when used: a key file, TLS.
+        _fail(BAD_SETTING, error)
+    except (OSError, DatabaseUnreachable, DatabaseUnusable, StoreUnavailable) as error:
+        _fail(RESOURCE_FAILED, error)
+    except Exception as error:
+        logger.debug("%s failed", doing, exc_info=True)
+        _fail(RESOURCE_FAILED, f"{doing} failed: {type(error).__name__}: {error}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except BadSetting as error:
+        _fail(BAD_SETTING, error)
+    _configure_logging(settings, quiet=args.command != "serve")
+    if args.command == "migrate":
+        _run(_migrate(settings), "migrating")
+        print("database is at the newest schema")
+    elif args.command in ("org", "key"):
+        _run(_admin(settings, _admin_command(args)), f"{args.command} {args.action}")
+    else:
+        from .app import serve
+
+        _run(serve(settings), "starting")

@@ -1,95 +1,206 @@
-"""Settings from the environment, overridden by command-line flags."""
+"""Every setting in one place: its default, its `COUPON_*` variable, its flag, its validation.
+
+Values come from the defaults below, then the environment (`COUPON_<NAME>`), then the
+command line (`--<name>`), each overriding the one before. `load` validates all of them at
+once and raises `BadSetting` with one line naming the first wrong one; the CLI turns that into
+exit status 2.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import math
-import os
+import enum
+import pathlib
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from .adapters.database import DEFAULT_DB_URL
-from .service.credential_cache import DEFAULT_TTL_SECONDS
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "COUPON_"
+DEFAULT_DB_URL = "sqlite+aiosqlite:///coupon.db"
+_SUPPORTED_DATABASES = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+Port = Annotated[int, Field(ge=0, le=65535)]
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
-def _port(name: str, default: int) -> int:
-    raw = os.environ.get(name, "")
-    return int(raw) if raw.strip() else default
+class LogFormat(enum.StrEnum):
+    AUTO = "auto"
+    JSON = "json"
+    CONSOLE = "console"
 
 
-def _seconds(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    seconds = float(raw) if raw.strip() else default
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"{name} must be a number of seconds, 0 or more: {raw!r}")
-    return seconds
+class LogLevel(enum.StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
 
 
-def _positive(name: str, default: float) -> float:
-    value = _seconds(name, default)
-    if value == 0:
-        raise ValueError(f"{name} must be more than 0")
-    return value
+class TracingExporter(enum.StrEnum):
+    OFF = ""
+    CONSOLE = "console"
+    OTLP = "otlp"
 
 
-@dataclasses.dataclass(frozen=True)
-class Settings:
+class BadSetting(ValueError):
+    """A setting that cannot be used as given; the message is one line naming it."""
+
+
+class Settings(BaseModel):
+    """The validated settings of one service. Constructed directly (tests) or by `load`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
     db_url: str = DEFAULT_DB_URL
-    host: str = "127.0.0.1"
-    grpc_port: int = 50051
-    http_port: int = 8080
+    """The database: sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/NAME."""
+    host: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = "127.0.0.1"
+    """The address every port listens on (0.0.0.0 for all interfaces)."""
+    grpc_port: Port = 50051
+    """The gRPC port (0 picks a free one)."""
+    http_port: Port = 8080
+    """The REST shim's port, also serving /healthz and /readyz (0 picks a free one)."""
+    metrics_port: Port = 9464
+    """The Prometheus /metrics port (0 picks a free one)."""
     demo: bool = False
-    grace_seconds: float = 10.0
-    # Bearer tokens: accepted only when a JWKS (RS256/ES256) or an HS256 secret is configured.
-    jwt_issuer: str = ""
-    jwt_audience: str = ""
-    jwt_jwks: str = ""  # A JWKS file path or an https:// URL.
-    jwt_hs256_secret: str = dataclasses.field(default="", repr=False)
-    jwt_org_claim: str = "org"
-    # How long a replica trusts what it last read of a key or an org: revocation takes effect
-    # within this time. 0 reads the store on every call.
-    credential_cache_seconds: float = DEFAULT_TTL_SECONDS
-    # How long a SQLite writer waits for another process's lock before the call is answered
-    # UNAVAILABLE: keep it below the callers' deadlines.
-    sqlite_busy_timeout_seconds: float = 10.0
-    # REST: a whole request (line, headers, body) must arrive within this time of its first
-    # byte (else 408); a kept-alive connection with no request for the idle time is closed.
-    http_request_timeout_seconds: float = 10.0
-    http_idle_timeout_seconds: float = 5.0
-    # How long an idempotency key (requestId, Idempotency-Key) answers with its first outcome.
-    request_id_window_hours: float = 24.0
-    # How long start-up waits for a database that does not answer before giving up.
-    db_startup_timeout_seconds: float = 30.0
-    # How often a serving replica asks the database whether it answers (grpc.health.v1).
-    health_check_seconds: float = 1.0
-    # Prometheus metrics on their own port (0 picks a free one).
-    metrics_port: int = 9464
-    # Logs: a level name, and "json", "console" or "auto" (JSON unless stderr is a terminal).
-    log_level: str = "INFO"
-    log_format: str = "auto"
-    # TLS on both doors when a certificate and its key are given; with a client CA, mTLS.
+    """Load the demo org, series, customers and key: for trying the service, never in production."""
+    grace_seconds: Seconds = 10.0
+    """How long calls in flight get to finish on shutdown."""
+    log_level: LogLevel = LogLevel.INFO
+    """DEBUG, INFO, WARNING or ERROR."""
+    log_format: LogFormat = LogFormat.AUTO
+    """json, console, or auto: JSON lines unless stderr is a terminal."""
     tls_cert: str = ""
-    tls_key: str = ""
+    """A PEM certificate (chain) file: with tls_key, both doors speak TLS only."""
+    tls_key: str = Field(default="", repr=False)
+    """The PEM private key file of tls_cert."""
     tls_client_ca: str = ""
-    # OpenTelemetry tracing: "" (off), "console" or "otlp" (OTEL_EXPORTER_OTLP_* variables).
-    otel_exporter: str = ""
+    """A PEM CA file: callers must present a client certificate it signed (mTLS)."""
+    jwt_issuer: str = ""
+    """The `iss` bearer tokens must carry."""
+    jwt_audience: str = ""
+    """The `aud` bearer tokens must carry."""
+    jwt_jwks: str = ""
+    """The keys of RS256/ES256 tokens: a JWKS file path or an https:// URL."""
+    jwt_hs256_secret: str = Field(default="", repr=False)
+    """The shared secret of HS256 tokens (32 bytes or more)."""
+    jwt_org_claim: str = Field(default="org", min_length=1)
+    """The token claim naming the organisation."""
+    credential_cache_seconds: Seconds = 1.0
+    """How long a replica trusts what it read of a key or org: revocation takes this long."""
+    sqlite_busy_timeout_seconds: Seconds = 10.0
+    """How long a SQLite writer waits for another process's lock; keep it below deadlines."""
+    http_request_timeout_seconds: PositiveSeconds = 10.0
+    """A whole REST request must arrive within this time of its first byte (else 408)."""
+    http_idle_timeout_seconds: PositiveSeconds = 5.0
+    """A kept-alive REST connection with no request for this long is closed."""
+    request_id_window_hours: PositiveSeconds = 24.0
+    """How long a requestId or Idempotency-Key answers with its first outcome."""
+    db_startup_timeout_seconds: Seconds = 30.0
+    """How long start-up waits for a database that does not answer."""
+    health_check_seconds: PositiveSeconds = 1.0
+    """How often a serving replica asks the database whether it answers."""
+    otel_exporter: TracingExporter = TracingExporter.OFF
+    """OpenTelemetry tracing: off (empty), console, or otlp (OTEL_EXPORTER_OTLP_* variables)."""
+
+    @field_validator("db_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"not a database URL: {value!r}") from None
+        backend = "postgresql" if url.get_backend_name() == "postgres" else url.get_backend_name()
+        if backend not in _SUPPORTED_DATABASES:
+            raise ValueError(
+                f"{backend!r} is not supported: use sqlite+aiosqlite:///PATH or "
+                "postgresql+asyncpg://USER@HOST/NAME"
+            )
+        wanted = _SUPPORTED_DATABASES[backend]
+        if "+" in url.drivername and url.drivername != wanted:
+            raise ValueError(f"driver {url.drivername!r} is not supported: use {wanted}")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_name(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("tls_cert", "tls_key", "tls_client_ca", "jwt_jwks")
+    @classmethod
+    def _readable_file(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            path = pathlib.Path(value)
+            if not path.is_file():
+                raise ValueError(f"no such file: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _tls_files_together(self) -> Settings:
+        if bool(self.tls_cert) != bool(self.tls_key):
+            given, missing = ("tls_cert", "tls_key") if self.tls_cert else ("tls_key", "tls_cert")
+            raise ValueError(f"{env_name(given)} needs {env_name(missing)} as well")
+        if self.tls_client_ca and not self.tls_cert:
+            raise ValueError(f"{env_name('tls_client_ca')} needs COUPON_TLS_CERT and _KEY")
+        return self
 
     @classmethod
     def from_environment(cls) -> Settings:
-        return cls(
-            db_url=os.environ.get("COUPON_DB_URL") or DEFAULT_DB_URL,
-            grpc_port=_port("COUPON_GRPC_PORT", 50051),
-            http_port=_port("COUPON_HTTP_PORT", 8080),
-            jwt_issuer=os.environ.get("COUPON_JWT_ISSUER", ""),
-            jwt_audience=os.environ.get("COUPON_JWT_AUDIENCE", ""),
-            jwt_jwks=os.environ.get("COUPON_JWT_JWKS", ""),
-            jwt_hs256_secret=os.environ.get("COUPON_JWT_HS256_SECRET", ""),
-            jwt_org_claim=os.environ.get("COUPON_JWT_ORG_CLAIM") or "org",
-            credential_cache_seconds=_seconds(
-                "COUPON_CREDENTIAL_CACHE_SECONDS", DEFAULT_TTL_SECONDS
-            ),
-            sqlite_busy_timeout_seconds=_seconds("COUPON_SQLITE_BUSY_TIMEOUT_SECONDS", 10.0),
-            http_request_timeout_seconds=_positive("COUPON_HTTP_REQUEST_TIMEOUT_SECONDS", 10.0),
-            http_idle_timeout_seconds=_positive("COUPON_HTTP_IDLE_TIMEOUT_SECONDS", 5.0),
-            request_id_window_hours=_positive("COUPON_REQUEST_ID_WINDOW_HOURS", 24.0),
-            db_startup_timeout_seconds=_seconds("COUPON_DB_STARTUP_TIMEOUT_SECONDS", 30.0),
-            health_check_seconds=_seconds("COUPON_HEALTH_CHECK_SECONDS", 1.0) or 1.0,
-        )
+        return load({})
+
+
+class _FromEnvironment(BaseSettings, Settings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, env_ignore_empty=True
+    )
+
+
+def env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def flag_name(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+def load(flags: Mapping[str, Any]) -> Settings:
+    """Defaults, then `COUPON_*` variables, then `flags` (field name → value as given)."""
+    try:
+        merged = _FromEnvironment(**flags)
+    except ValidationError as error:
+        raise BadSetting(_one_line(error, given=set(flags))) from None
+    return Settings(**merged.model_dump())
+
+
+def _one_line(error: ValidationError, *, given: set[str]) -> str:
+    first = error.errors()[0]
+    reason = first["msg"].removeprefix("Value error, ")
+    if not first["loc"]:
+        return reason  # A rule over several settings names them itself.
+    field = str(first["loc"][0])
+    name = flag_name(field) if field in given else env_name(field)
+    if first["type"] != "value_error":
+        reason = f"{reason}, got {first['input']!r}"
+    return f"{name}: {reason}"
+
+
+def describe() -> list[tuple[str, str, str, str]]:
+    """(flag, variable, default, meaning) of every setting: for --help and the README."""
+    rows = []
+    for field, info in Settings.model_fields.items():
+        default = info.default
+        shown = default.value if isinstance(default, enum.Enum) else default
+        shown = "" if shown is False else str(shown)
+        rows.append((flag_name(field), env_name(field), shown, info.description or ""))
+    return rows

@@ -129,11 +129,13 @@ LOAD_CUSTOMER_MOBILES = [f"9199000{number:05d}" for number in range(1, 101)]
 async def load_demo_data(uow: UnitOfWork) -> int:
     """Creates the demo org with its series and customers where missing; returns the org id."""
     org_id = await ensure_org(uow, DEMO_ORG)
+    created_series = 0
     for series_id, policy in DEMO_SERIES.items():
         try:
             await get_series(uow, org_id, series_id)
         except NotFound:
             await create_series(uow, org_id, series_id, policy)
+            created_series += 1
             if policy.code_source is CodeSource.UPLOADED:
                 await upload_codes(uow, org_id, series_id, DEMO_POOL_CODES)
     customers = [DEMO_CUSTOMER] + [
@@ -148,11 +150,18 @@ async def load_demo_data(uow: UnitOfWork) -> int:
         )
         for number, mobile in enumerate(LOAD_CUSTOMER_MOBILES, start=1)
     ]
-    await import_customers(uow, org_id, customers)
+    created_customers = await import_customers(uow, org_id, customers)
     await _ensure_demo_key(uow)
-    logger.warning(
-        "demo data loaded into org %r: for trying the service, not for production", DEMO_ORG
-    )
+    if created_series or created_customers:
+        logger.warning(
+            "demo data loaded into org %r (%d series, %d customers): for trying the service, "
+            "not for production",
+            DEMO_ORG,
+            created_series,
+            created_customers,
+        )
+    else:
+        logger.warning("demo data already present in org %r: nothing loaded", DEMO_ORG)
     return org_id
 
 

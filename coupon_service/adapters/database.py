@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import weakref
 from typing import Any
 
@@ -11,9 +12,9 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from ..service.unit_of_work import StoreUnavailable
+from .migrate import SchemaState, schema_state
 from .store_errors import raise_store_failure
 
-DEFAULT_DB_URL = "sqlite+aiosqlite:///coupon.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_SECONDS = 5.0
 PG_POOL_TIMEOUT_SECONDS = 10.0  # Waiting for a free connection of the pool.
@@ -146,3 +147,93 @@ async def ping(engine: AsyncEngine) -> None:
             check_sqlite_file(engine)
     except Exception as error:
         raise_store_failure(error, before_commit=True)
+
+
+class DatabaseUnusable(Exception):
+    """The configured database cannot be used, and waiting will not change that: a missing
+    file or folder, a file that is not a database, a database that does not exist or is not
+    migrated, refused credentials. The message is one line naming it."""
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _where(url: URL) -> str:
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite file {url.database}"
+    return f"database {url.database!r} on {url.host or 'localhost'}:{url.port or 5432}"
+
+
+def _check_sqlite_path(url: URL, *, must_exist: bool) -> None:
+    if not url.database or url.database == ":memory:":
+        return
+    path = pathlib.Path(url.database)
+    if not path.parent.is_dir():
+        raise DatabaseUnusable(f"COUPON_DB_URL: the folder {path.parent} does not exist")
+    if not path.exists():
+        if must_exist:
+            raise DatabaseUnusable(
+                f"no database at {path}: `coupon-service migrate` (or `serve`) creates one"
+            )
+        return
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(_SQLITE_HEADER))
+    except OSError as error:
+        raise DatabaseUnusable(f"cannot read {path}: {error.strerror}") from None
+    if header and header != _SQLITE_HEADER:
+        raise DatabaseUnusable(f"{path} is not a SQLite database")
+
+
+def _first_line(error: BaseException) -> str:
+    """What the deepest cause of `error` says, on one line."""
+    deepest = error
+    while (wrapped := getattr(deepest, "orig", None) or deepest.__cause__) is not None:
+        deepest = wrapped
+    return (str(deepest).strip().splitlines() or [type(deepest).__name__])[0]
+
+
+async def first_contact(engine: AsyncEngine) -> None:
+    """Pings a newly created engine. Raises StoreUnavailable for what may pass (a server not
+    up yet) and DatabaseUnusable for what will not (no such database, wrong password)."""
+    try:
+        await ping(engine)
+    except StoreUnavailable:
+        raise
+    except Exception as error:
+        raise DatabaseUnusable(f"{_where(engine.url)}: {_first_line(error)}") from error
+
+
+def prepare(raw_url: str, *, must_exist: bool, **options: Any) -> AsyncEngine:
+    """An engine for `raw_url` after the checks that need no connection; with `must_exist`,
+    a SQLite file that is not there is refused rather than created."""
+    url = normalise_url(raw_url)
+    if url.get_backend_name() == "sqlite":
+        _check_sqlite_path(url, must_exist=must_exist)
+    return create_engine(raw_url, **options)
+
+
+async def open_or_create(raw_url: str) -> AsyncEngine:
+    """An engine on a database that answers; a SQLite file is created if missing."""
+    engine = prepare(raw_url, must_exist=False)
+    try:
+        await first_contact(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return engine
+
+
+async def open_existing(raw_url: str) -> AsyncEngine:
+    """An engine on a database that exists and is migrated to this version: for the admin
+    commands, which must never create an empty database for a mistyped URL."""
+    engine = prepare(raw_url, must_exist=True)
+    try:
+        await first_contact(engine)
+        state = await schema_state(engine)
+        if state is not SchemaState.CURRENT:
+            raise DatabaseUnusable(f"the {_where(engine.url)} {state.value}")
+    except BaseException:
+        await engine.dispose()
+        raise
+    return engine

@@ -82,7 +82,7 @@ class JwtVerifier:
         elif source.startswith("http://"):
             raise ValueError("COUPON_JWT_JWKS must be a file path or an https:// URL")
         elif source:
-            jwks = jwt.PyJWKSet.from_json(pathlib.Path(source).read_text())
+            jwks = _read_jwks(pathlib.Path(source))
         return cls(
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
@@ -138,3 +138,12 @@ class JwtVerifier:
         if key is None or key.algorithm_name != alg:
             raise _refused("the bearer token's key is not one this service trusts")
         return key, key.algorithm_name
+
+
+def _read_jwks(path: pathlib.Path) -> jwt.PyJWKSet:
+    try:
+        return jwt.PyJWKSet.from_json(path.read_text())
+    except OSError as error:
+        raise ValueError(f"COUPON_JWT_JWKS: cannot read {path}: {error.strerror}") from None
+    except (ValueError, jwt.PyJWTError) as error:  # json's errors are ValueErrors.
+        raise ValueError(f"COUPON_JWT_JWKS: {path} is not a JWK Set: {error}") from None

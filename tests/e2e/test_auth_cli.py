@@ -83,6 +83,8 @@ async def serve(db_url: str) -> AsyncIterator[Served]:
         "0",
         "--http-port",
         "0",
+        "--metrics-port",
+        "0",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=_environment(),
@@ -150,6 +152,10 @@ def database_url(tmp_path: Path) -> str:
 
 
 async def test_org_and_keys_from_the_command_line_work_until_revoked(database_url: str) -> None:
+    assert (await cli("migrate", "--db-url", database_url))[:2] == (
+        0,
+        "database is at the newest schema\n",
+    )
     created_org = await cli("org", "create", "acme", "--db-url", database_url)
     # Independent commands run side by side: each waits for SQLite's write lock in turn.
     again, no_org, (key_id, secret, created), (manage_id, manage_secret, _) = await asyncio.gather(

@@ -232,6 +232,8 @@ async def _start_process(tmp_path: Path, *extra: str) -> ServerProcess:
         "0",
         "--http-port",
         "0",
+        "--metrics-port",
+        "0",
         *extra,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,

@@ -52,6 +52,8 @@ async def test_serve_logs_its_ports_and_answers_curl_on_both_routes(tmp_path: Pa
         "0",
         "--http-port",
         "0",
+        "--metrics-port",
+        "0",
         stderr=asyncio.subprocess.PIPE,
     )
     assert process.stderr is not None

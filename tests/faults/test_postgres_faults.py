@@ -142,7 +142,7 @@ def test_serve_without_a_database_exits_with_one_line(proxy: TcpProxy) -> None:
     url = f"postgresql://postgres@127.0.0.1:{proxy.port}/nowhere"
     environment = {**os.environ, "COUPON_DB_STARTUP_TIMEOUT_SECONDS": "1"}
     command = [sys.executable, "-m", "coupon_service", "serve", "--db-url", url]
-    command += ["--grpc-port", "0", "--http-port", "0"]
+    command += ["--grpc-port", "0", "--http-port", "0", "--metrics-port", "0"]
     finished = subprocess.run(
         command, env=environment, capture_output=True, text=True, timeout=60, check=False
     )
