@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 import os
@@ -29,8 +28,10 @@ from typing import Any
 
 import grpc
 
+from coupon_service import config
 from coupon_service.app import start
 from coupon_service.config import Settings
+from coupon_service.logs import configure_logging
 
 ECHO_SERVICE = "coupon.bench.Echo"
 ECHO_METHOD = f"/{ECHO_SERVICE}/Empty"
@@ -83,18 +84,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--grace", type=float, default=2.0)
     parser.add_argument("--max-seconds", type=float, default=1800.0)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    # As `make run` does: the environment's settings and logging, the flags below on top.
+    settings = config.load(
+        {
+            "db_url": args.db_url,
+            "host": "127.0.0.1",
+            "grpc_port": 0,
+            "http_port": 0,
+            "metrics_port": 0,
+            "demo": True,
+            "grace_seconds": args.grace,
+        }
     )
-    settings = dataclasses.replace(
-        Settings.from_environment(),  # As `make run` does; the flags below override it.
-        db_url=args.db_url,
-        host="127.0.0.1",
-        grpc_port=0,
-        http_port=0,
-        demo=True,
-        grace_seconds=args.grace,
-    )
+    configure_logging(settings.log_level, settings.log_format)
     try:
         asyncio.run(serve(settings, args.max_seconds))
     except (OSError, ValueError) as error:

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import importlib.metadata
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, NoReturn
@@ -218,6 +219,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command in ("org", "key"):
         _run(_admin(settings, _admin_command(args)), f"{args.command} {args.action}")
     else:
+        # gRPC's C core writes its own lines to stderr, outside the log pipeline (a refused TLS
+        # handshake at INFO, say): only its errors. Set before grpc is first imported.
+        os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
         from .app import serve
 
         _run(serve(settings), "starting")

@@ -16,6 +16,8 @@ from coupon_service.adapters.migrate import migrate
 from coupon_service.adapters.unit_of_work import SqlUnitOfWork
 from coupon_service.service.orgs import ensure_org
 
+pytest_plugins = ["tests.pii_guard"]  # The run fails if a log record shows test personal data.
+
 PG_ADMIN_URL = os.environ.get("COUPON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

@@ -1,60 +1,50 @@
-"""CouponClient: the asynchronous client internal services use to issue coupons."""
+"""CouponClient: the asynchronous client, one typed method per RPC of coupon.v1."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Self, TypeVar, Unpack
 
-import grpc
+from google.protobuf.message import Message
 
-from coupon.v1 import (
-    coupon_service_pb2,
-    coupon_service_pb2_grpc,
-    customer_service_pb2_grpc,
-    series_service_pb2_grpc,
-)
-from coupon.v1.common_pb2 import CustomerRef, IssuanceMetadata
+from coupon.v1 import customer_service_pb2, series_service_pb2
+from coupon.v1.common_pb2 import CustomerRef
 
-from ._channel import open_channel
-from .messages import new_request_id
+from . import _build, _rpcs
+from ._build import MetadataLike
+from ._channel import DEFAULT_TIMEOUT, Connection, Tls
+from .messages import CustomerChanges, CustomerFields, SeriesFields
+from .results import BulkResult, IssueResult
 from .retry import RetryPolicy, call_with_retry
 
-DEFAULT_TIMEOUT = 5.0
+_Request = TypeVar("_Request", bound=Message)
+_Response = TypeVar("_Response", bound=Message)
 
 
 class CouponClient:
-    """Issues coupons over one channel to the coupon service.
+    """Calls the coupon service over one grpc.aio channel; use it as an async context manager.
 
-    Every call carries `authorization` (when given) and a deadline of `timeout` seconds unless
-    the call names its own. Issuing calls always carry a request_id, generated when the caller
-    gives none, and are retried on UNAVAILABLE and DEADLINE_EXCEEDED with that same id, so a
-    retry returns the first attempt's coupons and never issues twice. Failures raise
-    CouponError. Use it as an async context manager, or call `close`.
+    Every call carries `authorization` (when given) and a deadline: `timeout` seconds, unless
+    the call names its own. Failures raise the typed CouponError subclasses of `errors`; calls
+    safe to resend are retried by `retry` (see `retry` and `_rpcs` for which and how).
+    SyncCouponClient has the same methods, blocking.
     """
 
     def __init__(
         self,
         target: str,
         *,
-        credentials: grpc.ChannelCredentials | None = None,
         authorization: str | None = None,
+        tls: Tls = None,
         timeout: float | None = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         options: Sequence[tuple[str, Any]] = (),
     ) -> None:
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
-        self._channel = open_channel(
-            target,
-            credentials=credentials,
-            authorization=authorization,
-            timeout=timeout,
-            options=options,
+        self._connection = Connection(
+            target, authorization, tls, timeout, retry or RetryPolicy(), options
         )
-        self.coupons = coupon_service_pb2_grpc.CouponServiceStub(self._channel)
-        self.series = series_service_pb2_grpc.SeriesServiceStub(self._channel)
-        self.customers = customer_service_pb2_grpc.CustomerServiceStub(self._channel)
+        self.channel = self._connection.open_async()
 
     async def issue_multiple(
         self,
@@ -62,48 +52,118 @@ class CouponClient:
         customer: CustomerRef,
         *,
         count: int | None = None,
-        metadata: IssuanceMetadata | None = None,
+        metadata: MetadataLike = None,
         request_id: str | None = None,
         timeout: float | None = None,  # noqa: ASYNC109  (a gRPC deadline, sent to the server)
-    ) -> coupon_service_pb2.IssueMultipleResponse:
+    ) -> IssueResult:
         """Issues `count` coupons (1 when omitted) from one series, or from each of several."""
-        request = coupon_service_pb2.IssueMultipleRequest(
-            customer=customer, metadata=metadata, requestId=request_id or new_request_id()
-        )
-        if isinstance(series_id, int):
-            request.seriesId = series_id
-        else:
-            request.seriesIds.extend(series_id)
-        if count is not None:
-            request.count = count
-        return await call_with_retry(
-            self.coupons.IssueMultiple, request, timeout=self._timeout(timeout), policy=self.retry
-        )
+        request = _build.issue_multiple(series_id, customer, count, metadata, request_id)
+        return IssueResult.of(request, await self._call(_rpcs.ISSUE_MULTIPLE, request, timeout))
 
     async def bulk_issue(
         self,
-        series_ids: Sequence[int],
+        series_ids: Iterable[int],
         customer: CustomerRef,
         *,
-        metadata: IssuanceMetadata | None = None,
+        metadata: MetadataLike = None,
         request_id: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109  (a gRPC deadline, sent to the server)
-    ) -> coupon_service_pb2.BulkIssueResponse:
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> BulkResult:
         """Issues one coupon from each series; each series answers on its own."""
-        request = coupon_service_pb2.BulkIssueRequest(
-            seriesIds=list(series_ids),
-            customer=customer,
-            metadata=metadata,
-            requestId=request_id or new_request_id(),
-        )
-        return await call_with_retry(
-            self.coupons.BulkIssue, request, timeout=self._timeout(timeout), policy=self.retry
-        )
+        request = _build.bulk_issue(series_ids, customer, metadata, request_id)
+        return BulkResult.of(request, await self._call(_rpcs.BULK_ISSUE, request, timeout))
+
+    async def create_series(
+        self,
+        series: series_service_pb2.Series | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        **fields: Unpack[SeriesFields],
+    ) -> series_service_pb2.Series:
+        """Creates a series from `series` and/or keyword fields; id 0 lets the service choose."""
+        request = _build.create_series(series, fields)
+        return await self._call(_rpcs.CREATE_SERIES, request, timeout)
+
+    async def get_series(
+        self,
+        series_id: int,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> series_service_pb2.Series:
+        """One series with its live counters."""
+        return await self._call(_rpcs.GET_SERIES, _build.get_series(series_id), timeout)
+
+    async def list_series(
+        self,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> series_service_pb2.ListSeriesResponse:
+        """One page of the organisation's series by ascending id."""
+        request = _build.list_series(page_size, page_token)
+        return await self._call(_rpcs.LIST_SERIES, request, timeout)
+
+    async def upload_codes(
+        self,
+        series_id: int,
+        codes: Iterable[str],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> series_service_pb2.UploadCodesResponse:
+        """Adds up to 10,000 codes to an UPLOADED series' pool; codes already used are skipped."""
+        request = _build.upload_codes(series_id, codes)
+        return await self._call(_rpcs.UPLOAD_CODES, request, timeout)
+
+    async def create_customer(
+        self,
+        customer: customer_service_pb2.Customer | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        **fields: Unpack[CustomerFields],
+    ) -> customer_service_pb2.Customer:
+        """Creates a customer from `customer` and/or keyword fields; id 0 lets the service
+        choose."""
+        request = _build.create_customer(customer, fields)
+        return await self._call(_rpcs.CREATE_CUSTOMER, request, timeout)
+
+    async def update_customer(
+        self,
+        customer_id: int,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        **changes: Unpack[CustomerChanges],
+    ) -> customer_service_pb2.Customer:
+        """Changes the fields given; an identifier set to "" is removed."""
+        request = _build.update_customer(customer_id, changes)
+        return await self._call(_rpcs.UPDATE_CUSTOMER, request, timeout)
+
+    async def get_customer(
+        self,
+        customer: CustomerRef,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> customer_service_pb2.Customer:
+        """Finds a customer by id, mobile, email or external id."""
+        return await self._call(_rpcs.GET_CUSTOMER, _build.get_customer(customer), timeout)
+
+    async def list_customer_coupons(
+        self,
+        customer: CustomerRef,
+        *,
+        series_id: int = 0,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> customer_service_pb2.ListCustomerCouponsResponse:
+        """One page of the coupons a customer holds (of one series, when given), oldest first."""
+        request = _build.list_customer_coupons(customer, series_id, page_size, page_token)
+        return await self._call(_rpcs.LIST_CUSTOMER_COUPONS, request, timeout)
 
     async def close(self) -> None:
-        await self._channel.close()
+        await self.channel.close()
 
-    async def __aenter__(self) -> CouponClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -114,5 +174,25 @@ class CouponClient:
     ) -> None:
         await self.close()
 
-    def _timeout(self, timeout: float | None) -> float | None:
-        return self.timeout if timeout is None else timeout
+    async def _call(
+        self,
+        rpc: _rpcs.Rpc[_Request, _Response],
+        request: _Request,
+        timeout: float | None,  # noqa: ASYNC109
+    ) -> _Response:
+        send = self.channel.unary_unary(
+            rpc.path,
+            request_serializer=rpc.request_type.SerializeToString,
+            response_deserializer=rpc.response_type.FromString,
+        )
+        metadata = self._connection.metadata
+
+        def attempt(request: _Request, *, timeout: float | None) -> Awaitable[_Response]:
+            return send(request, timeout=timeout, metadata=metadata)
+
+        return await call_with_retry(
+            attempt,
+            request,
+            timeout=self._connection.deadline(timeout),
+            policy=self._connection.policy(rpc),
+        )

@@ -1,22 +1,44 @@
-"""CouponError: a failed call, with the rich google.rpc.Status details already unpacked.
+"""The typed exceptions of the client: one class per documented code, arranged as a tree.
 
-CouponError                 every failed call the client makes
-    .status_code            the grpc.StatusCode (NOT_FOUND, INVALID_ARGUMENT, ...)
-    .code                   the documented numeric code (701, 707, ...), 0 when the server sent none
-    .reason / .domain       from google.rpc.ErrorInfo ("SERIES_INVALID", "coupon.v1")
-    .metadata               ErrorInfo metadata ({"code": "707", "seriesId": "1"})
-    .field_violations       google.rpc.BadRequest entries, for invalid requests
+CouponError                  every failure; .code .status_code .reason .domain .message .metadata
+├── InvalidRequest           INVALID_ARGUMENT 756 mandatory field, 677 count, 629 invalid input;
+│   │                        .field_violations (google.rpc.BadRequest) names the fields
+│   └── RequestIdReused      FAILED_PRECONDITION 629: the requestId came with another request
+├── NotFound                 NOT_FOUND
+│   ├── CustomerNotFound     701: no such customer in the caller's organisation
+│   └── SeriesNotFound       707: no such series, or one managed elsewhere
+├── AlreadyExists            ALREADY_EXISTS 629: a chosen id or a customer identifier is taken
+├── CouponExpired            FAILED_PRECONDITION 713: the series or the coupon validity has ended
+├── AlreadyHeld              ALREADY_EXISTS 709: one per customer, already held, no resending
+├── LimitReached             the series' policy allowed none (raised) or fewer (a result's failures)
+│   ├── SeriesLimitReached   RESOURCE_EXHAUSTED 626, partial 5001: maxCreate
+│   ├── CustomerLimitReached RESOURCE_EXHAUSTED 621, partial 5002: maxVouchersPerUser
+│   ├── OnlyOnePerCustomer   FAILED_PRECONDITION 679, partial 5004: one per customer, one GENERIC
+│   └── PoolExhausted        RESOURCE_EXHAUSTED 702, partial 5005: every uploaded code is issued
+├── IssueFailed              ABORTED 678, partial 5006: not issued for another reason
+├── AccessDenied             no documented code: the ErrorInfo reason says why
+│   ├── Unauthenticated      UNAUTHENTICATED: credentials missing, malformed, wrong or revoked
+│   └── PermissionDenied     PERMISSION_DENIED: valid credentials without the scope needed
+├── Unavailable              UNAVAILABLE 678 (the database; nothing was written) or no code (the
+│                            network); .retry_after from google.rpc.RetryInfo, when sent
+└── DeadlineExceeded         DEADLINE_EXCEEDED: no answer in time; the call may have been done
+
+A code the client does not know becomes the class of its gRPC status (NOT_FOUND: NotFound,
+ABORTED: IssueFailed, ...); a status no class stands for is CouponError itself (INTERNAL, or
+RESOURCE_EXHAUSTED without a code, as gRPC answers an oversized message). The partial codes
+(5xxx) are never raised: they arrive in an IssueResult's `failures`, as instances of the same
+classes, with `code` the 5xxx number; so do a BulkResult's per-series errors.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import ClassVar
 
 import grpc
-from google.rpc import error_details_pb2, status_pb2
-from grpc_status import rpc_status
 
-from coupon.v1 import errors_pb2
+_S = grpc.StatusCode
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,69 +50,124 @@ class FieldViolation:
 
 
 class CouponError(Exception):
-    """A call to the coupon service failed; the fields say how and why."""
+    """A call to the coupon service failed; the fields say how and why.
+
+    `codes` lists the documented numbers a class stands for and `grpc_status` the status the
+    service sends with them; `code` is 0 when the failure carried no documented number.
+    """
+
+    codes: ClassVar[tuple[int, ...]] = ()
+    grpc_status: ClassVar[grpc.StatusCode] = _S.UNKNOWN
 
     def __init__(
         self,
-        status_code: grpc.StatusCode,
         message: str,
         *,
         code: int = 0,
+        status_code: grpc.StatusCode | None = None,
         reason: str = "",
         domain: str = "",
-        metadata: dict[str, str] | None = None,
+        metadata: Mapping[str, str] | None = None,
         field_violations: tuple[FieldViolation, ...] = (),
+        retry_after: float | None = None,
     ) -> None:
-        super().__init__(f"{status_code.name} {code}: {message}" if code else message)
-        self.status_code = status_code
+        self.status_code = self.grpc_status if status_code is None else status_code
         self.message = message
         self.code = code
         self.reason = reason
         self.domain = domain
         self.metadata = dict(metadata or {})
         self.field_violations = field_violations
+        # Seconds the server asked callers to wait before trying again (google.rpc.RetryInfo).
+        self.retry_after = retry_after
+        numbered = f" {code}" if code else ""
+        super().__init__(f"{self.status_code.name}{numbered}: {message}")
 
     @property
     def fields(self) -> list[str]:
         """The names of the invalid fields, for validation failures."""
         return [violation.field for violation in self.field_violations]
 
-    @classmethod
-    def from_rpc_error(cls, error: grpc.aio.AioRpcError) -> CouponError:
-        """Unpacks the rich status a failed call carries; a plain status gives a plain error."""
-        try:
-            # from_call only reads code(), details() and trailing_metadata(), which a finished
-            # AioRpcError answers synchronously; the stubs ask for the sync grpc.Call.
-            status = rpc_status.from_call(error)  # type: ignore[arg-type]
-        except ValueError:  # The trailers contradict the status line: trust the status line.
-            status = None
-        if status is None:
-            return cls(error.code(), error.details() or "")
-        return cls._from_status(error.code(), status)
 
-    @classmethod
-    def _from_status(cls, status_code: grpc.StatusCode, status: status_pb2.Status) -> CouponError:
-        info = error_details_pb2.ErrorInfo()
-        detail = errors_pb2.CouponErrorDetail()
-        bad_request = error_details_pb2.BadRequest()
-        for packed in status.details:
-            for message in (info, detail, bad_request):
-                if packed.Is(message.DESCRIPTOR):
-                    packed.Unpack(message)
-        code = detail.code or _int_or_zero(info.metadata.get("code", ""))
-        violations = tuple(
-            FieldViolation(v.field, v.description) for v in bad_request.field_violations
-        )
-        return cls(
-            status_code,
-            detail.message or status.message,
-            code=code,
-            reason=info.reason,
-            domain=info.domain,
-            metadata=dict(info.metadata),
-            field_violations=violations,
-        )
+class InvalidRequest(CouponError):
+    codes: ClassVar[tuple[int, ...]] = (756, 677, 629)
+    grpc_status = _S.INVALID_ARGUMENT
 
 
-def _int_or_zero(text: str) -> int:
-    return int(text) if text.isdigit() else 0
+class RequestIdReused(InvalidRequest):
+    codes = (629,)
+    grpc_status = _S.FAILED_PRECONDITION
+
+
+class NotFound(CouponError):
+    grpc_status = _S.NOT_FOUND
+
+
+class CustomerNotFound(NotFound):
+    codes = (701,)
+
+
+class SeriesNotFound(NotFound):
+    codes = (707,)
+
+
+class AlreadyExists(CouponError):
+    codes = (629,)
+    grpc_status = _S.ALREADY_EXISTS
+
+
+class CouponExpired(CouponError):
+    codes = (713,)
+    grpc_status = _S.FAILED_PRECONDITION
+
+
+class AlreadyHeld(CouponError):
+    codes = (709,)
+    grpc_status = _S.ALREADY_EXISTS
+
+
+class LimitReached(CouponError):
+    grpc_status = _S.RESOURCE_EXHAUSTED
+
+
+class SeriesLimitReached(LimitReached):
+    codes = (626, 5001)
+
+
+class CustomerLimitReached(LimitReached):
+    codes = (621, 5002)
+
+
+class OnlyOnePerCustomer(LimitReached):
+    codes = (679, 5004)
+    grpc_status = _S.FAILED_PRECONDITION
+
+
+class PoolExhausted(LimitReached):
+    codes = (702, 5005)
+
+
+class IssueFailed(CouponError):
+    codes = (678, 5006)
+    grpc_status = _S.ABORTED
+
+
+class AccessDenied(CouponError):
+    grpc_status = _S.PERMISSION_DENIED
+
+
+class Unauthenticated(AccessDenied):
+    grpc_status = _S.UNAUTHENTICATED
+
+
+class PermissionDenied(AccessDenied):
+    grpc_status = _S.PERMISSION_DENIED
+
+
+class Unavailable(CouponError):
+    codes = (678,)
+    grpc_status = _S.UNAVAILABLE
+
+
+class DeadlineExceeded(CouponError):
+    grpc_status = _S.DEADLINE_EXCEEDED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import pathlib
 
 from alembic import command
@@ -42,15 +43,23 @@ class SchemaState(enum.Enum):
     CURRENT = "is current"
 
 
-def _state(connection: Connection) -> SchemaState:
-    heads = set(MigrationContext.configure(connection).get_current_heads())
-    if not heads:
-        return SchemaState.EMPTY
+@functools.cache
+def _revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """The heads and every revision this version carries: read once (the readiness probe asks
+    every second, and reading the scripts costs ten times the query)."""
     script = ScriptDirectory.from_config(alembic_config())
-    if heads == set(script.get_heads()):
+    known = frozenset(revision.revision for revision in script.walk_revisions())
+    return frozenset(script.get_heads()), known
+
+
+def _state(connection: Connection) -> SchemaState:
+    current = set(MigrationContext.configure(connection).get_current_heads())
+    if not current:
+        return SchemaState.EMPTY
+    heads, known = _revisions()
+    if current == heads:
         return SchemaState.CURRENT
-    known = {revision.revision for revision in script.walk_revisions()}
-    return SchemaState.BEHIND if heads <= known else SchemaState.AHEAD
+    return SchemaState.BEHIND if current <= known else SchemaState.AHEAD
 
 
 async def schema_state(engine: AsyncEngine) -> SchemaState:

@@ -32,6 +32,7 @@ from ..domain.errors import AlreadyExists, ErrorCode, Unauthenticated, invalid_i
 from .credential_cache import DEFAULT_TTL_SECONDS, CredentialCache
 from .issuing import utcnow
 from .orgs import create_org
+from .telemetry import current_call
 from .unit_of_work import IdentifierTaken, StoredKey, UnitOfWork
 
 __all__ = [
@@ -149,6 +150,7 @@ class Authenticator:
             cache_seconds, clock=clock
         )
         self._orgs: CredentialCache[str, int | None] = CredentialCache(cache_seconds, clock=clock)
+        self._org_names: dict[int, str] = {}  # As many as there are organisations.
 
     async def authenticate(self, authorization: str | None) -> Caller:
         """The caller an authorization header value names; raises Unauthenticated."""
@@ -160,8 +162,16 @@ class Authenticator:
     async def authorize(self, authorization: str | None, operation: str) -> Caller:
         """`authenticate`, then PermissionDenied unless the caller may make `operation`."""
         caller = await self.authenticate(authorization)
+        self._org_names[caller.org_id] = caller.org_name
+        record = current_call()
+        if record is not None:  # Named in the access line, refused for its scope or not.
+            record.org = caller.org_name
         caller.require(scope_for(operation))
         return caller
+
+    def org_name(self, org_id: int) -> str | None:
+        """The name of an organisation a caller has acted for here (metrics label by names)."""
+        return self._org_names.get(org_id)
 
     async def authorize_headers(self, values: Sequence[object], operation: str) -> Caller:
         """What both doors call: every authorization value the request carried (gRPC metadata,

@@ -14,6 +14,8 @@ The design, end to end:
    first into the next batch. A caller hears its answer only after the commit.
 5. When `run` raises, the transaction was not committed: every call of the batch gets that
    error (StoreUnavailable: retry, with the same request id always safe).
+6. Each batch tells `on_batch` its size and how long each of its calls waited in the queue,
+   and each caller's record (service/telemetry.py) gets the size of the batch it ran in.
 
 A caller cancelled while its call still waits in the queue (its deadline passed) is dropped
 from the queue, and nothing is written for it. Once its batch has started, the batch runs to
@@ -24,9 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
+
+from .telemetry import current_call
 
 _Call = TypeVar("_Call")
 _Answer = TypeVar("_Answer")
@@ -54,6 +59,13 @@ class _Queued(Generic[_Call, _Answer]):
     call: _Call
     weight: int
     answer: asyncio.Future[_Answer]
+    queued_at: float  # time.monotonic()
+    batch_size: int = 0  # Of the batch that took it; the batch runs in the drain task.
+    waited: float = 0.0
+
+
+def _ignore(size: int, waits: Sequence[float]) -> None:
+    pass
 
 
 class Batcher(Generic[_Call, _Answer]):
@@ -63,8 +75,10 @@ class Batcher(Generic[_Call, _Answer]):
         *,
         max_calls: int = 64,
         max_weight: int = 5_000,
+        on_batch: Callable[[int, Sequence[float]], None] = _ignore,
     ) -> None:
         self._run = run
+        self._on_batch = on_batch
         self._max_calls = max_calls
         self._max_weight = max_weight
         self._queue: deque[_Queued[_Call, _Answer]] = deque()
@@ -74,11 +88,17 @@ class Batcher(Generic[_Call, _Answer]):
     async def submit(self, call: _Call, *, weight: int = 1) -> _Answer:
         """Queues `call` for the next batch and waits for its answer."""
         answer: asyncio.Future[_Answer] = asyncio.get_running_loop().create_future()
-        queued = _Queued(call, weight, answer)
+        queued = _Queued(call, weight, answer, time.monotonic())
         self._queue.append(queued)
         if self._drain_task is None:
             self._drain_task = asyncio.create_task(self._drain())
-        return await answer
+        try:
+            return await answer
+        finally:
+            record = current_call()
+            if record is not None:
+                record.batch_size = queued.batch_size
+                record.batch_wait_seconds = queued.waited
 
     async def drained(self) -> None:
         """Returns once no batch is running or queued: before the database is closed."""
@@ -107,11 +127,17 @@ class Batcher(Generic[_Call, _Answer]):
         return batch
 
     async def _run_one(self, batch: list[_Queued[_Call, _Answer]]) -> None:
+        size = len(batch)
         self.stats.batches += 1
-        self.stats.calls += len(batch)
-        self.stats.largest = max(self.stats.largest, len(batch))
-        self.stats.sizes.append(len(batch))
-        try:
+        self.stats.calls += size
+        self.stats.largest = max(self.stats.largest, size)
+        self.stats.sizes.append(size)
+        started = time.monotonic()
+        for queued in batch:
+            queued.batch_size = size
+            queued.waited = started - queued.queued_at
+        try:  # Inside: a failing report fails the batch's calls rather than leave them waiting.
+            self._on_batch(size, [queued.waited for queued in batch])
             answers = await self._run([queued.call for queued in batch])
         except Exception as error:
             answers = [error] * len(batch)

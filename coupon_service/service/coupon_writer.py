@@ -144,9 +144,11 @@ class CouponWriter:
             suffix=policy.code_suffix,
         )
 
-    def finish(self, kept: Sequence[SeriesDraft], dropped: Sequence[SeriesDraft]) -> None:
+    def finish(
+        self, kept: Sequence[SeriesDraft], dropped: Sequence[SeriesDraft]
+    ) -> dict[SeriesKey, int]:
         """Hands out the kept drafts' pool codes, removes what dropped drafts inserted, and
-        adds the kept coupons to the series counters."""
+        adds the kept coupons to the series counters; returns what it added, by series."""
         pool_groups = [self._pool_groups[id(d)] for d in kept if id(d) in self._pool_groups]
         if pool_groups:
             self._store.assign_pool(pool_groups)
@@ -169,3 +171,4 @@ class CouponWriter:
                     for (org_id, series_id), count in sorted(counts.items())
                 ]
             )
+        return counts

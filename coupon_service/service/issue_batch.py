@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from ..domain.batch_view import BatchView, CallView
@@ -52,6 +52,18 @@ from .results import BulkEntry, BulkIssueResult, IssueCall, IssueMultipleResult
 Answer = IssueMultipleResult | BulkIssueResult | CouponServiceError | Defer
 
 
+@dataclasses.dataclass(frozen=True)
+class BatchReport:
+    """What a batch did, for telemetry, from what it read and wrote anyway (no query of its
+    own): the coupons it added to each series' counters, the codes its uploaded series have
+    left, the series it found, and the calls that only replayed a stored outcome."""
+
+    issued: Mapping[SeriesKey, int]
+    pools_left: Mapping[SeriesKey, int]
+    series: Mapping[SeriesKey, Series]
+    replayed: frozenset[int]  # Positions in the batch's calls.
+
+
 class CodesRanShort(Exception):
     """Some planned coupons got no code, and later plans counted them: run again, draft by
     draft (nothing was written: raising rolls the batch's transaction back)."""
@@ -66,10 +78,25 @@ def issue_batch(
 ) -> list[Answer]:
     """Runs one batch in the store's transaction; one answer per call, in order. A request id
     older than `request_ids_kept_for` is taken as new."""
+    answers, _ = issue_batch_reported(
+        store, calls, request_ids_kept_for=request_ids_kept_for, draft_by_draft=draft_by_draft
+    )
+    return answers
+
+
+def issue_batch_reported(
+    store: BatchStore,
+    calls: Sequence[IssueCall],
+    *,
+    request_ids_kept_for: timedelta = REQUEST_IDS_KEPT_FOR,
+    draft_by_draft: bool = False,
+) -> tuple[list[Answer], BatchReport]:
+    """`issue_batch`, with the report of what the batch did."""
     batch = _Batch(store, calls, request_ids_kept_for, draft_by_draft)
     batch.read()
     batch.plan()
-    return batch.write()
+    answers = batch.write()
+    return answers, batch.report
 
 
 @dataclasses.dataclass
@@ -272,9 +299,20 @@ class _Batch:
             if self.writer.insert_new() and self._planned_more_than_one_series():
                 raise CodesRanShort()
         kept, dropped = self._settle()
-        self.writer.finish(kept, dropped + self.abandoned)
-        self._answer(self._fresh_series())
+        issued = self.writer.finish(kept, dropped + self.abandoned)
+        fresh = self._fresh_series()
+        self._answer(fresh)
         self._finish_requests()
+        self.report = BatchReport(
+            issued=issued,
+            pools_left={
+                key: series.num_uploaded_non_issued
+                for key, series in fresh.items()
+                if series.policy.code_source is CodeSource.UPLOADED
+            },
+            series=fresh,
+            replayed=frozenset(self.replays),
+        )
         return [answer if answer is not None else DEFER for answer in self.answers]
 
     def _planned_more_than_one_series(self) -> bool:
@@ -369,4 +407,4 @@ class _Batch:
             self.store.finish_requests(outcomes, released)
 
 
-__all__ = ["Answer", "IssueCall", "Shortfall", "issue_batch"]
+__all__ = ["Answer", "BatchReport", "IssueCall", "Shortfall", "issue_batch", "issue_batch_reported"]

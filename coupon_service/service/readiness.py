@@ -1,10 +1,11 @@
-"""Whether the service can do its work: the database answers. Watched while serving, waited
-for at start.
+"""Whether the service can do its work: the database answers, at this version's schema.
+Watched while serving, waited for at start.
 
-The probe is the adapters' (a `SELECT 1` on a pooled connection); this module only decides
-when to ask and what to tell: every change is logged once and handed to the listeners (the
-gRPC health service), so a load balancer stops sending calls while the database is gone and
-sends them again when it is back.
+The probe is the adapters' (a `SELECT 1` on a pooled connection, then the schema's revision);
+this module only decides when to ask and what to tell: every change is logged once and handed
+to the listeners (the gRPC health service), and the latest answer is kept for GET /readyz, so a
+load balancer stops sending calls while the database is gone and sends them again when it is
+back.
 """
 
 from __future__ import annotations
@@ -63,7 +64,11 @@ async def wait_for_database(probe: Probe, *, timeout_seconds: float, where: str)
 
 
 class ReadinessWatch(BackgroundTask):
-    """Probes the database every `interval_seconds` and tells the listener of each change."""
+    """Probes the database every `interval_seconds` and tells the listener of each change.
+
+    `ready` and `reason` are the latest answer, for readers that must not ask the database
+    themselves (GET /readyz); from `stop` on they say NOT_SERVING, whatever the database says.
+    """
 
     name = "readiness-watch"
 
@@ -73,17 +78,28 @@ class ReadinessWatch(BackgroundTask):
         self._listener = listener
         self._interval = interval_seconds
         self.ready = True  # Start-up waited for the database.
+        self.reason = ""  # Why not, when not ready.
+
+    async def check(self) -> None:
+        """Probes once, and tells the listener when the answer changed."""
+        failure = await _answers(self._probe)
+        self.reason = "" if failure is None else str(failure)
+        ready = failure is None
+        if ready == self.ready:
+            return
+        self.ready = ready
+        if ready:
+            logger.info("the database answers again: serving")
+        else:
+            logger.warning("not serving: %s", failure)
+        await self._listener(ready)
+
+    async def stop(self) -> None:
+        await super().stop()
+        self.ready, self.reason = False, "shutting down"
+        await self._listener(False)
 
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self._interval)
-            failure = await _answers(self._probe)
-            ready = failure is None
-            if ready == self.ready:
-                continue
-            self.ready = ready
-            if ready:
-                logger.info("the database answers again: serving")
-            else:
-                logger.warning("the database does not answer (%s): not serving", failure)
-            await self._listener(ready)
+            await self.check()

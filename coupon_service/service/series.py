@@ -10,6 +10,7 @@ from ..domain.model import CodeSource, CouponValidity, Series, SeriesPolicy
 from ..domain.validation import check_chosen_id, check_policy_limits, check_text, is_possible_id
 from .batch_store import BatchStore, SeriesKey
 from .paging import Page, page_after, page_size_or_default, read_page_token
+from .telemetry import telemetry_of
 from .unit_of_work import IdentifierTaken, UnitOfWork
 
 MAX_CODES_PER_UPLOAD = 10_000
@@ -77,13 +78,16 @@ async def create_series(
     check_policy(policy)
     try:
         async with uow.transaction() as tx:
-            return await tx.series.add(org_id, series_id, policy)
+            created = await tx.series.add(org_id, series_id, policy)
     except IdentifierTaken as taken:
         raise AlreadyExists(
             ErrorCode.INVALID_INPUT,
             f"a series with this {taken.field} already exists",
             field=taken.field,
         ) from None
+    if policy.code_source is CodeSource.UPLOADED:  # Its pool is watched from the start: empty.
+        telemetry_of(uow).pools_left({(org_id, created.id): 0})
+    return created
 
 
 async def get_series(uow: UnitOfWork, org_id: int, series_id: int) -> Series:
@@ -124,6 +128,7 @@ async def upload_codes(
     seen: set[str] = set()
     repeated = [code for code in codes if code in seen or seen.add(code)]  # type: ignore[func-returns-value]
     duplicates = [code for code in unique if code not in added_set]
+    telemetry_of(uow).pools_left({(org_id, series_id): series.num_uploaded_non_issued})
     return UploadResult(len(added), list(dict.fromkeys(duplicates + repeated)), series)
 
 

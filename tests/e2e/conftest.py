@@ -67,7 +67,9 @@ async def service(
     """The service on free ports over its own copy of the demo database."""
     database = tmp_path / "e2e.db"
     shutil.copyfile(demo_database, database)
-    settings = Settings(db_url=f"sqlite+aiosqlite:///{database}", grpc_port=0, http_port=0, metrics_port=0)
+    settings = Settings(
+        db_url=f"sqlite+aiosqlite:///{database}", grpc_port=0, http_port=0, metrics_port=0
+    )
     running = await start(settings)
     try:
         yield running

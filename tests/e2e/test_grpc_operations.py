@@ -296,10 +296,11 @@ async def test_sigterm_after_a_call_exits_cleanly(start_process):
         returncode = await server.terminate(within=5)
 
     assert returncode == 0, server.text
-    lines = [line.rstrip() for line in server.log]
-    shutting_down = next(i for i, line in enumerate(lines) if "shutting down" in line)
-    assert "health NOT_SERVING" in lines[shutting_down]
-    assert any(line.endswith("coupon_service: stopped") for line in lines[shutting_down:])
+    records = [json.loads(line) for line in server.log]  # Not a terminal: JSON lines.
+    said = [(record["logger"], record["message"]) for record in records]
+    shutting_down = next(i for i, (_, message) in enumerate(said) if "shutting down" in message)
+    assert "health NOT_SERVING" in said[shutting_down][1]
+    assert ("coupon_service", "stopped") in said[shutting_down:]
     assert "Traceback" not in server.text
 
 

@@ -56,7 +56,10 @@ async def replica_channels(replicas_url: str) -> AsyncIterator[list[grpc.aio.Cha
         authorization = (await create_key(uow, org, [Scope.MANAGE])).authorization
     finally:
         await engine.dispose()
-    replicas = [await start(Settings(db_url=url, grpc_port=0, http_port=0, metrics_port=0)) for _ in range(2)]
+    replicas = [
+        await start(Settings(db_url=url, grpc_port=0, http_port=0, metrics_port=0))
+        for _ in range(2)
+    ]
     interceptors = [WithAuthorization(authorization)]
     channels = [
         grpc.aio.insecure_channel(f"127.0.0.1:{r.grpc_port}", interceptors=interceptors)

@@ -68,7 +68,9 @@ async def test_every_operation_answers_as_documented(
     base_url = f"http://127.0.0.1:{service.http_port}"
     statuses = await asyncio.to_thread(_run_every_operation, document, base_url)
     assert sorted(statuses) == [
+        "GET /healthz",
         "GET /openapi.json",
+        "GET /readyz",
         "POST /v2/coupon/bulk/issue",
         "POST /v2/coupon/issue/multiple",
     ]

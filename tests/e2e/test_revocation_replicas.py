@@ -52,7 +52,9 @@ async def replicas(replicas_url: str, store: SqlUnitOfWork) -> AsyncIterator[lis
     """Two servers, each with its own engine, pool and credential cache, on one database."""
     started = [await start(Settings(db_url=replicas_url, grpc_port=0, http_port=0, metrics_port=0))]
     try:
-        started.append(await start(Settings(db_url=replicas_url, grpc_port=0, http_port=0, metrics_port=0)))
+        started.append(
+            await start(Settings(db_url=replicas_url, grpc_port=0, http_port=0, metrics_port=0))
+        )
         yield started
     finally:
         for replica in started:

@@ -66,7 +66,9 @@ async def start_service() -> AsyncIterator[StartService]:
 
     async def started(db_url: str, **settings: object) -> RunningService:
         options: dict[str, object] = {"health_check_seconds": 0.1, **settings}
-        service = await start(Settings(db_url=db_url, grpc_port=0, http_port=0, metrics_port=0, **options))  # type: ignore[arg-type]
+        service = await start(
+            Settings(db_url=db_url, grpc_port=0, http_port=0, metrics_port=0, **options)
+        )  # type: ignore[arg-type]
         running.append(service)
         return service
 

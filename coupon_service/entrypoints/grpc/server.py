@@ -51,15 +51,19 @@ async def start_grpc_server(
     address: str,
     interceptors: list[grpc.aio.ServerInterceptor] | None = None,
     extra_handlers: Sequence[grpc.GenericRpcHandler] = (),
+    credentials: grpc.ServerCredentials | None = None,
+    observing: Sequence[grpc.aio.ServerInterceptor] = (),
 ) -> GrpcServer:
     """Starts the coupon.v1 services; `extra_handlers` (the benchmark's empty RPC) are served
-    behind the same interceptors, on the same event loop.
+    behind the same interceptors, on the same event loop. With `credentials` the port speaks
+    TLS only.
 
     Undecodable requests are refused ahead of `interceptors`, so that they cost no credential
-    check and answer the same with or without credentials.
+    check and answer the same with or without credentials. `observing` interceptors (metrics,
+    access lines) come first of all, so that they see the calls the others refuse.
     """
     server = grpc.aio.server(
-        interceptors=[UndecodableRequestInterceptor(), *(interceptors or [])],
+        interceptors=[*observing, UndecodableRequestInterceptor(), *(interceptors or [])],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
@@ -86,7 +90,10 @@ async def start_grpc_server(
         ),
         server,
     )
-    port = server.add_insecure_port(address)
+    if credentials is None:
+        port = server.add_insecure_port(address)
+    else:
+        port = server.add_secure_port(address, credentials)
     await server.start()
     for name in ("", *SERVICE_NAMES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

@@ -19,7 +19,10 @@ from ...domain.errors import AccessDenied, CouponServiceError, Unavailable
 from ...service.unit_of_work import StoreUnavailable, UnitOfWork
 from .. import converters
 from ..failures import caller_error, log_unexpected
+from ..metrics import ServiceMetrics
 from .errors import INTERNAL_ERROR_CODE, RequestRejected, http_status_for
+from .health import HEALTHZ_PATH, READYZ_PATH, HealthEndpoints, Readiness
+from .observing import ObservingMiddleware, note_code
 from .rendering import error_envelope
 from .routes import (
     BULK_ISSUE_PATH,
@@ -34,15 +37,27 @@ logger = logging.getLogger(__name__)
 _CHALLENGE = 'Basic realm="coupon-service", Bearer realm="coupon-service"'
 
 
-def create_app(uow: UnitOfWork, resolve_org: OrgResolver) -> Starlette:
+def create_app(
+    uow: UnitOfWork,
+    resolve_org: OrgResolver,
+    readiness: Readiness | None = None,
+    metrics: ServiceMetrics | None = None,
+) -> Starlette:
     endpoints = CouponEndpoints(uow, resolve_org)
+    health = HealthEndpoints(readiness)
     return Starlette(
         routes=[
             Route(ISSUE_MULTIPLE_PATH, endpoints.issue_multiple, methods=["POST"]),
             Route(BULK_ISSUE_PATH, endpoints.bulk_issue, methods=["POST"]),
             Route(OPENAPI_PATH, openapi_document, methods=["GET"]),
+            Route(HEALTHZ_PATH, health.healthz, methods=["GET"]),
+            Route(READYZ_PATH, health.readyz, methods=["GET"]),
         ],
-        middleware=[Middleware(_UnexpectedErrors)],
+        # Observing first: it sees the answers of every other middleware and handler.
+        middleware=[
+            Middleware(ObservingMiddleware, metrics=metrics),
+            Middleware(_UnexpectedErrors),
+        ],
         exception_handlers={
             CouponServiceError: _coupon_error,
             AccessDenied: _access_denied,
@@ -62,6 +77,7 @@ def _envelope(
 
 async def _coupon_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, CouponServiceError)
+    note_code(int(error.code))
     body = error_envelope(converters.error_entry(error))
     headers = None
     if isinstance(error, Unavailable):
@@ -85,6 +101,7 @@ async def _access_denied(_request: Request, error: Exception) -> Response:
 
 async def _rejected(_request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestRejected)
+    note_code(int(error.code))
     return _envelope(error.status, int(error.code), error.message, error.headers)
 
 
@@ -100,6 +117,7 @@ async def _http_error(request: Request, error: Exception) -> Response:
     else:
         message = f"Invalid input: {error.detail}"
     code = int(RequestRejected.code)
+    note_code(code)
     return _envelope(error.status_code, code, message, headers)
 
 

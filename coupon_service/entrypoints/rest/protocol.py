@@ -31,6 +31,7 @@ from coupon.v1 import common_pb2
 
 from ...domain.errors import ErrorCode
 from ..log_limits import RateLimitedLog
+from ..tls import TlsFiles
 from .rendering import error_envelope
 
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 10.0
@@ -63,7 +64,7 @@ _UVICORN_LOG = _RateLimitedWarnings(logging.getLogger("uvicorn.error"))
 
 class ShimConfig(uvicorn.Config):
     """uvicorn configured for the shim: h11 through `ShimProtocol`, no lifespan, no websockets,
-    no Server header, and the shim's two connection timeouts."""
+    no Server header, the shim's two connection timeouts, and TLS when given its files."""
 
     def __init__(
         self,
@@ -71,6 +72,7 @@ class ShimConfig(uvicorn.Config):
         *,
         request_timeout_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS,
         idle_timeout_seconds: int = DEFAULT_IDLE_TIMEOUT_SECONDS,
+        tls: TlsFiles | None = None,
     ) -> None:
         super().__init__(
             app,
@@ -81,6 +83,7 @@ class ShimConfig(uvicorn.Config):
             ws="none",
             server_header=False,
             timeout_keep_alive=idle_timeout_seconds,
+            **(tls.uvicorn_options() if tls is not None else {}),
         )
         self.request_timeout_seconds = request_timeout_seconds
 

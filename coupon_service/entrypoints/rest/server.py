@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import ASGIApp
 
+from ..tls import TlsFiles
 from .protocol import DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_REQUEST_TIMEOUT_SECONDS, ShimConfig
 
 
@@ -61,12 +62,14 @@ async def start_rest_server(
     *,
     request_timeout_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS,
     idle_timeout_seconds: int = DEFAULT_IDLE_TIMEOUT_SECONDS,
+    tls: TlsFiles | None = None,
 ) -> RestServer:
     """Serves `app` on host:port (0 picks a free port); raises OSError when it cannot listen.
 
     A request (line, headers and body) must arrive within `request_timeout_seconds` of its
     first byte, or it is answered 408; a connection with no request started for
-    `idle_timeout_seconds` (whole seconds, as uvicorn counts them) is closed."""
+    `idle_timeout_seconds` (whole seconds, as uvicorn counts them) is closed. With `tls`, the
+    port speaks HTTPS only (and with its client CA, requires a client certificate)."""
     # Binding here, not in uvicorn, turns a busy port into an OSError for the caller; uvicorn
     # would call sys.exit() inside its task, which escapes the whole event loop.
     listener = _listen(host, port)
@@ -74,6 +77,7 @@ async def start_rest_server(
         app,
         request_timeout_seconds=request_timeout_seconds,
         idle_timeout_seconds=idle_timeout_seconds,
+        tls=tls,
     )
     server = _Server(config)
     task = asyncio.create_task(server.serve(sockets=[listener]), name="rest-server")
