@@ -1,8 +1,9 @@
-"""The `coupon-service` command: serve, migrate, and organisations' API keys.
+"""The `coupon-service` command: serve, migrate, organisations' API keys, and operator tools.
 
 Exit status: 0 done, 1 a resource failed (a port, the database, a file), 2 a bad setting or
 usage. Every failure is one line on stderr naming the setting or resource; the traceback of
-an unexpected one is logged at DEBUG.
+an unexpected one is logged at DEBUG. The operator commands (operator/) also exit 1 when some
+rows of their file were rejected.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .adapters.unit_of_work import SqlUnitOfWork
 from .config import BadSetting, Settings
 from .domain.credentials import ApiKey, Scope
 from .domain.errors import CouponServiceError
+from .operator import commands as operator_commands
 from .service import auth
 from .service.readiness import DatabaseUnreachable
 from .service.unit_of_work import StoreUnavailable
@@ -103,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     key_list.add_argument("--org", required=True)
     for admin in (org_create, key_create, key_revoke, key_list):
         _add_settings(admin, _ADMIN_SETTINGS)
+    operator_commands.add_to(commands)
     return parser
 
 
@@ -218,6 +221,8 @@ def main(argv: list[str] | None = None) -> None:
         print("database is at the newest schema")
     elif args.command in ("org", "key"):
         _run(_admin(settings, _admin_command(args)), f"{args.command} {args.action}")
+    elif args.command in operator_commands.COMMANDS:
+        sys.exit(operator_commands.run(args))
     else:
         # gRPC's C core writes its own lines to stderr, outside the log pipeline (a refused TLS
         # handshake at INFO, say): only its errors. Set before grpc is first imported.

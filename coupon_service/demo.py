@@ -111,6 +111,25 @@ DEMO_SERIES: dict[int, SeriesPolicy] = {
         valid_till=datetime(2024, 1, 1, tzinfo=UTC),
         multiple_per_user_allowed=True,
     ),
+    # For the README's lifecycle examples: a coupon that takes three redemptions, and a shared
+    # code each customer may redeem twice, a thousand times in all.
+    700004: dataclasses.replace(
+        _GENERATED,
+        description="Demo three uses",
+        info="Demo three uses",
+        discount_value=30,
+        multiple_per_user_allowed=True,
+        max_redemptions_per_coupon=3,
+    ),
+    700005: SeriesPolicy(
+        description="Demo welcome code",
+        info="Demo welcome code",
+        discount_value=5,
+        code_source=CodeSource.GENERIC,
+        generic_code="WELCOME5",
+        max_redemptions_per_customer=2,
+        max_redemptions=1000,
+    ),
 }
 DEMO_POOL_CODES = [f"DEMO{number:04d}" for number in range(1, 101)]
 DEMO_CUSTOMER = Customer(

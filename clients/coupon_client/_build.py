@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from coupon.v1 import coupon_service_pb2, customer_service_pb2, series_service_pb2
+from coupon.v1 import common_pb2, coupon_service_pb2, customer_service_pb2, series_service_pb2
 from coupon.v1.common_pb2 import CustomerRef, IssuanceMetadata
 
 from .messages import CustomerChanges, CustomerFields, SeriesFields, new_request_id
@@ -104,6 +104,63 @@ def list_customer_coupons(
     return customer_service_pb2.ListCustomerCouponsRequest(
         customer=customer, series_id=series_id, page_size=page_size, page_token=page_token
     )
+
+
+CouponNamed = int | str  # A coupon id, or a code.
+
+
+def coupon_lookup(
+    coupon: CouponNamed, customer: CustomerRef | None
+) -> coupon_service_pb2.CouponLookup:
+    lookup = coupon_service_pb2.CouponLookup(customer=customer)
+    if isinstance(coupon, int):
+        lookup.coupon_id = coupon
+    else:
+        lookup.code = coupon
+    return lookup
+
+
+def redeem_coupon(
+    code: str,
+    customer: CustomerRef,
+    bill_number: str,
+    bill_amount: int | None,
+    request_id: str | None,
+) -> coupon_service_pb2.RedeemCouponRequest:
+    return coupon_service_pb2.RedeemCouponRequest(
+        code=code,
+        customer=customer,
+        bill_number=bill_number,
+        bill_amount=bill_amount,
+        request_id=request_id or new_request_id(),
+    )
+
+
+def list_series_coupons(
+    series_id: int,
+    state: str | int,
+    sources: Mapping[str, str],
+    issued_after: datetime | None,
+    issued_before: datetime | None,
+    page_size: int,
+    page_token: str,
+) -> series_service_pb2.ListSeriesCouponsRequest:
+    """`state` by its short name ("REDEEMED") or number; `sources` by field name (source_id)."""
+    request = series_service_pb2.ListSeriesCouponsRequest(
+        series_id=series_id, page_size=page_size, page_token=page_token
+    )
+    for name, value in sources.items():
+        setattr(request, name, value)
+    if isinstance(state, str):
+        enum = common_pb2.CouponState.DESCRIPTOR
+        numbers = {name: value.number for name, value in enum.values_by_name.items()}
+        state = _enum_number(enum.name, numbers, state) if state else 0
+    request.state = state  # type: ignore[assignment]
+    if issued_after is not None:
+        request.issued_after.FromDatetime(issued_after)
+    if issued_before is not None:
+        request.issued_before.FromDatetime(issued_before)
+    return request
 
 
 def _metadata(metadata: MetadataLike) -> IssuanceMetadata | None:

@@ -8,6 +8,11 @@ A retry resends a request whose first attempt may have been done, so only these 
 - UploadCodes: idempotent per code (a code already in the pool is skipped), so a replay adds
   nothing; but its answer then counts the first attempt's codes as `duplicate_codes`.
 - UpdateCustomer: sets the same values again.
+- GetCoupon, ValidateCoupon, ListSeriesCoupons: reads.
+- RedeemCoupon: always carries a requestId, like issuing, and a replay answers with the first
+  attempt's redemption and takes no other use.
+- ReverseRedemption, RevokeCoupon: a second reversal or revocation changes nothing and answers
+  the first one again.
 
 CreateSeries and CreateCustomer are never retried: a replay of a create that did commit would
 make a second one (id 0) or answer AlreadyExists (a chosen id). After Unavailable or
@@ -65,6 +70,30 @@ LIST_CUSTOMER_COUPONS = Rpc(
     _us.ListCustomerCouponsResponse,
     True,
 )
+GET_COUPON = Rpc(_COUPONS, "GetCoupon", _cs.GetCouponRequest, _cs.GetCouponResponse, True)
+VALIDATE_COUPON = Rpc(
+    _COUPONS, "ValidateCoupon", _cs.ValidateCouponRequest, _cs.ValidateCouponResponse, True
+)
+REDEEM_COUPON = Rpc(
+    _COUPONS, "RedeemCoupon", _cs.RedeemCouponRequest, _cs.RedeemCouponResponse, True
+)
+REVERSE_REDEMPTION = Rpc(
+    _COUPONS,
+    "ReverseRedemption",
+    _cs.ReverseRedemptionRequest,
+    _cs.ReverseRedemptionResponse,
+    True,
+)
+REVOKE_COUPON = Rpc(
+    _COUPONS, "RevokeCoupon", _cs.RevokeCouponRequest, _cs.RevokeCouponResponse, True
+)
+LIST_SERIES_COUPONS = Rpc(
+    _SERIES,
+    "ListSeriesCoupons",
+    _ss.ListSeriesCouponsRequest,
+    _ss.ListSeriesCouponsResponse,
+    True,
+)
 
 ALL: tuple[Rpc[Any, Any], ...] = (
     ISSUE_MULTIPLE,
@@ -77,4 +106,10 @@ ALL: tuple[Rpc[Any, Any], ...] = (
     UPDATE_CUSTOMER,
     GET_CUSTOMER,
     LIST_CUSTOMER_COUPONS,
+    GET_COUPON,
+    VALIDATE_COUPON,
+    REDEEM_COUPON,
+    REVERSE_REDEMPTION,
+    REVOKE_COUPON,
+    LIST_SERIES_COUPONS,
 )

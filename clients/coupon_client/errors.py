@@ -6,7 +6,9 @@ CouponError                  every failure; .code .status_code .reason .domain .
 │   └── RequestIdReused      FAILED_PRECONDITION 629: the requestId came with another request
 ├── NotFound                 NOT_FOUND
 │   ├── CustomerNotFound     701: no such customer in the caller's organisation
-│   └── SeriesNotFound       707: no such series, or one managed elsewhere
+│   ├── SeriesNotFound       707: no such series, or one managed elsewhere
+│   ├── CouponNotFound       901: no coupon was issued with the code or id
+│   └── RedemptionNotFound   909: no redemption has the id
 ├── AlreadyExists            ALREADY_EXISTS 629: a chosen id or a customer identifier is taken
 ├── CouponExpired            FAILED_PRECONDITION 713: the series or the coupon validity has ended
 ├── AlreadyHeld              ALREADY_EXISTS 709: one per customer, already held, no resending
@@ -16,6 +18,14 @@ CouponError                  every failure; .code .status_code .reason .domain .
 │   ├── OnlyOnePerCustomer   FAILED_PRECONDITION 679, partial 5004: one per customer, one GENERIC
 │   └── PoolExhausted        RESOURCE_EXHAUSTED 702, partial 5005: every uploaded code is issued
 ├── IssueFailed              ABORTED 678, partial 5006: not issued for another reason
+├── NotRedeemable            the coupon cannot be redeemed by this customer now (9xx)
+│   ├── WrongCustomer        FAILED_PRECONDITION 902: issued to another customer
+│   ├── NotYetRedeemable     FAILED_PRECONDITION 903: redemptionValidAfterDays not yet passed
+│   ├── CouponNoLongerValid  FAILED_PRECONDITION 904: its validity has ended
+│   ├── CouponRevoked        FAILED_PRECONDITION 905: revoked for good
+│   ├── CouponUsedUp         RESOURCE_EXHAUSTED 906: maxRedemptionsPerCoupon taken
+│   ├── CustomerRedemptionLimitReached   RESOURCE_EXHAUSTED 907: maxRedemptionsPerCustomer
+│   └── SeriesRedemptionLimitReached     RESOURCE_EXHAUSTED 908: maxRedemptions in all
 ├── AccessDenied             no documented code: the ErrorInfo reason says why
 │   ├── Unauthenticated      UNAUTHENTICATED: credentials missing, malformed, wrong or revoked
 │   └── PermissionDenied     PERMISSION_DENIED: valid credentials without the scope needed
@@ -111,6 +121,14 @@ class SeriesNotFound(NotFound):
     codes = (707,)
 
 
+class CouponNotFound(NotFound):
+    codes = (901,)
+
+
+class RedemptionNotFound(NotFound):
+    codes = (909,)
+
+
 class AlreadyExists(CouponError):
     codes = (629,)
     grpc_status = _S.ALREADY_EXISTS
@@ -150,6 +168,41 @@ class PoolExhausted(LimitReached):
 class IssueFailed(CouponError):
     codes = (678, 5006)
     grpc_status = _S.ABORTED
+
+
+class NotRedeemable(CouponError):
+    grpc_status = _S.FAILED_PRECONDITION
+
+
+class WrongCustomer(NotRedeemable):
+    codes = (902,)
+
+
+class NotYetRedeemable(NotRedeemable):
+    codes = (903,)
+
+
+class CouponNoLongerValid(NotRedeemable):
+    codes = (904,)
+
+
+class CouponRevoked(NotRedeemable):
+    codes = (905,)
+
+
+class CouponUsedUp(NotRedeemable):
+    codes = (906,)
+    grpc_status = _S.RESOURCE_EXHAUSTED
+
+
+class CustomerRedemptionLimitReached(NotRedeemable):
+    codes = (907,)
+    grpc_status = _S.RESOURCE_EXHAUSTED
+
+
+class SeriesRedemptionLimitReached(NotRedeemable):
+    codes = (908,)
+    grpc_status = _S.RESOURCE_EXHAUSTED
 
 
 class AccessDenied(CouponError):

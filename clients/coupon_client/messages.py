@@ -77,6 +77,9 @@ class SeriesFields(TypedDict, total=False):
     externally_managed: bool
     redemption_valid_after_days: int
     custom_property_map: Mapping[str, str]
+    max_redemptions_per_coupon: int
+    max_redemptions_per_customer: int
+    max_redemptions: int
 
 
 class CustomerChanges(TypedDict, total=False):

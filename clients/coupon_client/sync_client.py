@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar, Unpack
 
 from google.protobuf.message import Message
 
-from coupon.v1 import customer_service_pb2, series_service_pb2
+from coupon.v1 import coupon_service_pb2, customer_service_pb2, series_service_pb2
 from coupon.v1.common_pb2 import CustomerRef
 
 from . import _build, _rpcs
@@ -157,6 +158,93 @@ class SyncCouponClient:
         """One page of the coupons a customer holds (of one series, when given), oldest first."""
         request = _build.list_customer_coupons(customer, series_id, page_size, page_token)
         return self._call(_rpcs.LIST_CUSTOMER_COUPONS, request, timeout)
+
+    def get_coupon(
+        self,
+        coupon: int | str,
+        *,
+        customer: CustomerRef | None = None,
+        timeout: float | None = None,
+    ) -> coupon_service_pb2.GetCouponResponse:
+        """An issued coupon by id or code (a GENERIC code needs its customer), with its state
+        and its newest redemptions."""
+        request = coupon_service_pb2.GetCouponRequest(coupon=_build.coupon_lookup(coupon, customer))
+        return self._call(_rpcs.GET_COUPON, request, timeout)
+
+    def validate_coupon(
+        self,
+        code: str,
+        customer: CustomerRef,
+        *,
+        timeout: float | None = None,
+    ) -> coupon_service_pb2.ValidateCouponResponse:
+        """Whether `customer` could redeem `code` now, and the 9xx refusal when not."""
+        request = coupon_service_pb2.ValidateCouponRequest(code=code, customer=customer)
+        return self._call(_rpcs.VALIDATE_COUPON, request, timeout)
+
+    def redeem_coupon(
+        self,
+        code: str,
+        customer: CustomerRef,
+        *,
+        bill_number: str = "",
+        bill_amount: int | None = None,
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> coupon_service_pb2.RedeemCouponResponse:
+        """Takes one use of the coupon; `bill_amount` in the currency's minor unit. A retry
+        reuses the requestId (one is made up when none is given), so it never takes two."""
+        request = _build.redeem_coupon(code, customer, bill_number, bill_amount, request_id)
+        return self._call(_rpcs.REDEEM_COUPON, request, timeout)
+
+    def reverse_redemption(
+        self,
+        redemption_id: int,
+        *,
+        timeout: float | None = None,
+    ) -> coupon_service_pb2.ReverseRedemptionResponse:
+        """Undoes a redemption, giving its coupon one use back; again changes nothing."""
+        request = coupon_service_pb2.ReverseRedemptionRequest(redemption_id=redemption_id)
+        return self._call(_rpcs.REVERSE_REDEMPTION, request, timeout)
+
+    def revoke_coupon(
+        self,
+        coupon: int | str,
+        *,
+        reason: str = "",
+        customer: CustomerRef | None = None,
+        timeout: float | None = None,
+    ) -> coupon_service_pb2.RevokeCouponResponse:
+        """Revokes an issued coupon for good; again keeps the first moment and reason."""
+        request = coupon_service_pb2.RevokeCouponRequest(
+            coupon=_build.coupon_lookup(coupon, customer), reason=reason
+        )
+        return self._call(_rpcs.REVOKE_COUPON, request, timeout)
+
+    def list_series_coupons(
+        self,
+        series_id: int,
+        *,
+        state: str | int = "",
+        source_type: str = "",
+        source_id: str = "",
+        source_activity: str = "",
+        issued_after: datetime | None = None,
+        issued_before: datetime | None = None,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> series_service_pb2.ListSeriesCouponsResponse:
+        """One page of a series' coupons by issue time, filtered by state, metadata and time."""
+        sources = {
+            "source_type": source_type,
+            "source_id": source_id,
+            "source_activity": source_activity,
+        }
+        request = _build.list_series_coupons(
+            series_id, state, sources, issued_after, issued_before, page_size, page_token
+        )
+        return self._call(_rpcs.LIST_SERIES_COUPONS, request, timeout)
 
     def close(self) -> None:
         self.channel.close()

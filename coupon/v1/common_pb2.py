@@ -22,9 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63oupon/v1/common.proto\x12\tcoupon.v1\"b\n\x0b\x43ustomerRef\x12\x0c\n\x02id\x18\x01 \x01(\x03H\x00\x12\x10\n\x06mobile\x18\x02 \x01(\tH\x00\x12\x0f\n\x05\x65mail\x18\x03 \x01(\tH\x00\x12\x14\n\nexternalId\x18\x04 \x01(\tH\x00\x42\x0c\n\nidentifier\"o\n\x10IssuanceMetadata\x12\x12\n\nsourceType\x18\x01 \x01(\t\x12\x10\n\x08sourceId\x18\x02 \x01(\t\x12\x16\n\x0esourceActivity\x18\x03 \x01(\t\x12\r\n\x05notes\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"M\n\nIssueError\x12\x0e\n\x06status\x18\x01 \x01(\x08\x12\x0c\n\x04\x63ode\x18\x02 \x01(\x05\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x10\n\x08seriesId\x18\x04 \x01(\x03\"-\n\x0cIssueWarning\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\tB&Z$couponservice/gen/coupon/v1;couponv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63oupon/v1/common.proto\x12\tcoupon.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"b\n\x0b\x43ustomerRef\x12\x0c\n\x02id\x18\x01 \x01(\x03H\x00\x12\x10\n\x06mobile\x18\x02 \x01(\tH\x00\x12\x0f\n\x05\x65mail\x18\x03 \x01(\tH\x00\x12\x14\n\nexternalId\x18\x04 \x01(\tH\x00\x42\x0c\n\nidentifier\"o\n\x10IssuanceMetadata\x12\x12\n\nsourceType\x18\x01 \x01(\t\x12\x10\n\x08sourceId\x18\x02 \x01(\t\x12\x16\n\x0esourceActivity\x18\x03 \x01(\t\x12\r\n\x05notes\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"M\n\nIssueError\x12\x0e\n\x06status\x18\x01 \x01(\x08\x12\x0c\n\x04\x63ode\x18\x02 \x01(\x05\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x10\n\x08seriesId\x18\x04 \x01(\x03\"-\n\x0cIssueWarning\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x96\x02\n\nRedemption\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x11\n\tcoupon_id\x18\x02 \x01(\x03\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12\x11\n\tseries_id\x18\x04 \x01(\x03\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\x03\x12/\n\x0bredeemed_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x62ill_number\x18\x07 \x01(\t\x12\x18\n\x0b\x62ill_amount\x18\x08 \x01(\x03H\x00\x88\x01\x01\x12/\n\x0breversed_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nrequest_id\x18\n \x01(\tB\x0e\n\x0c_bill_amount*\x93\x01\n\x0b\x43ouponState\x12\x1c\n\x18\x43OUPON_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43OUPON_STATE_ISSUED\x10\x01\x12\x19\n\x15\x43OUPON_STATE_REDEEMED\x10\x02\x12\x18\n\x14\x43OUPON_STATE_REVOKED\x10\x03\x12\x18\n\x14\x43OUPON_STATE_EXPIRED\x10\x04\x42&Z$couponservice/gen/coupon/v1;couponv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,12 +33,16 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'coupon.v1.common_pb2', _glo
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z$couponservice/gen/coupon/v1;couponv1'
-  _globals['_CUSTOMERREF']._serialized_start=37
-  _globals['_CUSTOMERREF']._serialized_end=135
-  _globals['_ISSUANCEMETADATA']._serialized_start=137
-  _globals['_ISSUANCEMETADATA']._serialized_end=248
-  _globals['_ISSUEERROR']._serialized_start=250
-  _globals['_ISSUEERROR']._serialized_end=327
-  _globals['_ISSUEWARNING']._serialized_start=329
-  _globals['_ISSUEWARNING']._serialized_end=374
+  _globals['_COUPONSTATE']._serialized_start=691
+  _globals['_COUPONSTATE']._serialized_end=838
+  _globals['_CUSTOMERREF']._serialized_start=70
+  _globals['_CUSTOMERREF']._serialized_end=168
+  _globals['_ISSUANCEMETADATA']._serialized_start=170
+  _globals['_ISSUANCEMETADATA']._serialized_end=281
+  _globals['_ISSUEERROR']._serialized_start=283
+  _globals['_ISSUEERROR']._serialized_end=360
+  _globals['_ISSUEWARNING']._serialized_start=362
+  _globals['_ISSUEWARNING']._serialized_end=407
+  _globals['_REDEMPTION']._serialized_start=410
+  _globals['_REDEMPTION']._serialized_end=688
 # @@protoc_insertion_point(module_scope)

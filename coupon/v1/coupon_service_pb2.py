@@ -23,11 +23,13 @@ _sym_db = _symbol_database.Default()
 
 
 from coupon.v1 import common_pb2 as coupon_dot_v1_dot_common__pb2
+from coupon.v1 import customer_service_pb2 as coupon_dot_v1_dot_customer__service__pb2
+from coupon.v1 import errors_pb2 as coupon_dot_v1_dot_errors__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63oupon/v1/coupon_service.proto\x12\tcoupon.v1\x1a\x16\x63oupon/v1/common.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x01\n\x14IssueMultipleRequest\x12\x10\n\x08seriesId\x18\x01 \x01(\x03\x12\x12\n\x05\x63ount\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12(\n\x08\x63ustomer\x18\x03 \x01(\x0b\x32\x16.coupon.v1.CustomerRef\x12-\n\x08metadata\x18\x04 \x01(\x0b\x32\x1b.coupon.v1.IssuanceMetadata\x12\x11\n\tseriesIds\x18\x05 \x03(\x03\x12\x11\n\trequestId\x18\x06 \x01(\tB\x08\n\x06_count\"\xdd\x02\n\x15IssueMultipleResponse\x12(\n\x07\x63oupons\x18\x01 \x03(\x0b\x32\x17.coupon.v1.IssuedCoupon\x12-\n\x0c\x63ouponConfig\x18\x02 \x01(\x0b\x32\x17.coupon.v1.CouponConfig\x12\x12\n\ntotalCount\x18\x03 \x01(\x05\x12\x14\n\x0c\x66\x61ilureCount\x18\x04 \x01(\x05\x12\x14\n\x0csuccessCount\x18\x05 \x01(\x05\x12)\n\x08\x63ustomer\x18\x06 \x01(\x0b\x32\x17.coupon.v1.CustomerView\x12%\n\x06\x65rrors\x18\x07 \x03(\x0b\x32\x15.coupon.v1.IssueError\x12)\n\x08warnings\x18\x08 \x03(\x0b\x32\x17.coupon.v1.IssueWarning\x12.\n\rcouponConfigs\x18\t \x03(\x0b\x32\x17.coupon.v1.CouponConfig\"\x9d\x01\n\x0cIssuedCoupon\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08\x63ouponId\x18\x02 \x01(\x03\x12\x10\n\x08seriesId\x18\x03 \x01(\x03\x12-\n\tvalidTill\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08issuedAt\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa8\x05\n\x0c\x43ouponConfig\x12I\n\x11\x63ustomPropertyMap\x18\x01 \x03(\x0b\x32..coupon.v1.CouponConfig.CustomPropertyMapEntry\x12\n\n\x02id\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x14\n\x0c\x64iscountCode\x18\x04 \x01(\t\x12\x0c\n\x04info\x18\x05 \x01(\t\x12\x14\n\x0c\x64iscountUpto\x18\x06 \x01(\x05\x12\x15\n\rdiscountValue\x18\x07 \x01(\x05\x12\x16\n\x0eissueToLoyalty\x18\x08 \x01(\x08\x12\x1c\n\x14numUploadedNonIssued\x18\t \x01(\x03\x12\x18\n\x10numUploadedTotal\x18\n \x01(\x03\x12 \n\x18redemptionValidAfterDays\x18\x0b \x01(\x05\x12\x0f\n\x07ownerId\x18\x0c \x01(\x03\x12\x15\n\rownerValidity\x18\r \x01(\x03\x12\x14\n\x0c\x61lphaNumeric\x18\x0e \x01(\x08\x12\x17\n\x0fshortCodeLength\x18\x0f \x01(\x05\x12\x18\n\x10randomCodeLength\x18\x10 \x01(\x05\x12\x17\n\x0f\x66ixedExpiryDate\x18\x11 \x01(\x03\x12\x10\n\x08numTotal\x18\x12 \x01(\x03\x12\x18\n\x10latestIssualTime\x18\x13 \x01(\x03\x12\x1c\n\x14latestRedemptionTime\x18\x14 \x01(\x03\x12\x12\n\ndiscountOn\x18\x15 \x01(\t\x12\x14\n\x0c\x64iscountType\x18\x16 \x01(\t\x12\x16\n\x0e\x65xternalIssual\x18\x17 \x01(\x08\x12\x19\n\x11updateProductData\x18\x18 \x01(\x08\x1a\x38\n\x16\x43ustomPropertyMapEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"H\n\x0c\x43ustomerView\x12\n\n\x02id\x18\x01 \x01(\x03\x12,\n\x08profiles\x18\x02 \x03(\x0b\x32\x1a.coupon.v1.CustomerProfile\"\xc9\x03\n\x0f\x43ustomerProfile\x12\x11\n\tfirstName\x18\x01 \x01(\t\x12\x10\n\x08lastName\x18\x02 \x01(\t\x12\x36\n\x06\x66ields\x18\x03 \x03(\x0b\x32&.coupon.v1.CustomerProfile.FieldsEntry\x12<\n\tallFields\x18\x04 \x03(\x0b\x32).coupon.v1.CustomerProfile.AllFieldsEntry\x12\x32\n\x0bidentifiers\x18\x05 \x03(\x0b\x32\x1d.coupon.v1.CustomerIdentifier\x12\x14\n\x0c\x63ommChannels\x18\x06 \x03(\t\x12\x0e\n\x06userId\x18\x07 \x01(\x03\x12\x11\n\taccountId\x18\x08 \x01(\t\x12\x16\n\x0e\x61utoUpdateTime\x18\t \x01(\t\x12\x35\n\x0eidentifiersAll\x18\n \x03(\x0b\x32\x1d.coupon.v1.CustomerIdentifier\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x30\n\x0e\x41llFieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"1\n\x12\x43ustomerIdentifier\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\x91\x01\n\x10\x42ulkIssueRequest\x12\x11\n\tseriesIds\x18\x01 \x03(\x03\x12(\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x16.coupon.v1.CustomerRef\x12-\n\x08metadata\x18\x03 \x01(\x0b\x32\x1b.coupon.v1.IssuanceMetadata\x12\x11\n\trequestId\x18\x04 \x01(\t\"j\n\x11\x42ulkIssueResponse\x12+\n\x08response\x18\x01 \x03(\x0b\x32\x19.coupon.v1.BulkIssueEntry\x12\x12\n\ntotalCount\x18\x02 \x01(\x05\x12\x14\n\x0c\x66\x61ilureCount\x18\x03 \x01(\x05\"\xa0\x01\n\x0e\x42ulkIssueEntry\x12\x10\n\x08\x65ntityId\x18\x01 \x01(\x03\x12*\n\x06result\x18\x02 \x01(\x0b\x32\x1a.coupon.v1.BulkIssueResult\x12%\n\x06\x65rrors\x18\x03 \x03(\x0b\x32\x15.coupon.v1.IssueError\x12)\n\x08warnings\x18\x04 \x03(\x0b\x32\x17.coupon.v1.IssueWarning\"\x9d\x02\n\x0f\x42ulkIssueResult\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08seriesId\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x14\n\x0c\x64iscountCode\x18\x04 \x01(\t\x12-\n\tvalidTill\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x64iscountType\x18\x06 \x01(\t\x12\x15\n\rdiscountValue\x18\x07 \x01(\x05\x12\x14\n\x0c\x64iscountUpto\x18\x08 \x01(\x05\x12\x12\n\ndiscountOn\x18\t \x01(\t\x12\x14\n\x0c\x64\x65tailedInfo\x18\n \x01(\t\x12\x17\n\x0fredemptionCount\x18\x0b \x01(\x05\x12\n\n\x02id\x18\x0c \x01(\x03\x32\xf3\x01\n\rCouponService\x12x\n\rIssueMultiple\x12\x1f.coupon.v1.IssueMultipleRequest\x1a .coupon.v1.IssueMultipleResponse\"$\x82\xd3\xe4\x93\x02\x1e\"\x19/v2/coupon/issue/multiple:\x01*\x12h\n\tBulkIssue\x12\x1b.coupon.v1.BulkIssueRequest\x1a\x1c.coupon.v1.BulkIssueResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/v2/coupon/bulk/issue:\x01*B&Z$couponservice/gen/coupon/v1;couponv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63oupon/v1/coupon_service.proto\x12\tcoupon.v1\x1a\x16\x63oupon/v1/common.proto\x1a coupon/v1/customer_service.proto\x1a\x16\x63oupon/v1/errors.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x01\n\x14IssueMultipleRequest\x12\x10\n\x08seriesId\x18\x01 \x01(\x03\x12\x12\n\x05\x63ount\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12(\n\x08\x63ustomer\x18\x03 \x01(\x0b\x32\x16.coupon.v1.CustomerRef\x12-\n\x08metadata\x18\x04 \x01(\x0b\x32\x1b.coupon.v1.IssuanceMetadata\x12\x11\n\tseriesIds\x18\x05 \x03(\x03\x12\x11\n\trequestId\x18\x06 \x01(\tB\x08\n\x06_count\"\xdd\x02\n\x15IssueMultipleResponse\x12(\n\x07\x63oupons\x18\x01 \x03(\x0b\x32\x17.coupon.v1.IssuedCoupon\x12-\n\x0c\x63ouponConfig\x18\x02 \x01(\x0b\x32\x17.coupon.v1.CouponConfig\x12\x12\n\ntotalCount\x18\x03 \x01(\x05\x12\x14\n\x0c\x66\x61ilureCount\x18\x04 \x01(\x05\x12\x14\n\x0csuccessCount\x18\x05 \x01(\x05\x12)\n\x08\x63ustomer\x18\x06 \x01(\x0b\x32\x17.coupon.v1.CustomerView\x12%\n\x06\x65rrors\x18\x07 \x03(\x0b\x32\x15.coupon.v1.IssueError\x12)\n\x08warnings\x18\x08 \x03(\x0b\x32\x17.coupon.v1.IssueWarning\x12.\n\rcouponConfigs\x18\t \x03(\x0b\x32\x17.coupon.v1.CouponConfig\"\x9d\x01\n\x0cIssuedCoupon\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08\x63ouponId\x18\x02 \x01(\x03\x12\x10\n\x08seriesId\x18\x03 \x01(\x03\x12-\n\tvalidTill\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08issuedAt\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa8\x05\n\x0c\x43ouponConfig\x12I\n\x11\x63ustomPropertyMap\x18\x01 \x03(\x0b\x32..coupon.v1.CouponConfig.CustomPropertyMapEntry\x12\n\n\x02id\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x14\n\x0c\x64iscountCode\x18\x04 \x01(\t\x12\x0c\n\x04info\x18\x05 \x01(\t\x12\x14\n\x0c\x64iscountUpto\x18\x06 \x01(\x05\x12\x15\n\rdiscountValue\x18\x07 \x01(\x05\x12\x16\n\x0eissueToLoyalty\x18\x08 \x01(\x08\x12\x1c\n\x14numUploadedNonIssued\x18\t \x01(\x03\x12\x18\n\x10numUploadedTotal\x18\n \x01(\x03\x12 \n\x18redemptionValidAfterDays\x18\x0b \x01(\x05\x12\x0f\n\x07ownerId\x18\x0c \x01(\x03\x12\x15\n\rownerValidity\x18\r \x01(\x03\x12\x14\n\x0c\x61lphaNumeric\x18\x0e \x01(\x08\x12\x17\n\x0fshortCodeLength\x18\x0f \x01(\x05\x12\x18\n\x10randomCodeLength\x18\x10 \x01(\x05\x12\x17\n\x0f\x66ixedExpiryDate\x18\x11 \x01(\x03\x12\x10\n\x08numTotal\x18\x12 \x01(\x03\x12\x18\n\x10latestIssualTime\x18\x13 \x01(\x03\x12\x1c\n\x14latestRedemptionTime\x18\x14 \x01(\x03\x12\x12\n\ndiscountOn\x18\x15 \x01(\t\x12\x14\n\x0c\x64iscountType\x18\x16 \x01(\t\x12\x16\n\x0e\x65xternalIssual\x18\x17 \x01(\x08\x12\x19\n\x11updateProductData\x18\x18 \x01(\x08\x1a\x38\n\x16\x43ustomPropertyMapEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"H\n\x0c\x43ustomerView\x12\n\n\x02id\x18\x01 \x01(\x03\x12,\n\x08profiles\x18\x02 \x03(\x0b\x32\x1a.coupon.v1.CustomerProfile\"\xc9\x03\n\x0f\x43ustomerProfile\x12\x11\n\tfirstName\x18\x01 \x01(\t\x12\x10\n\x08lastName\x18\x02 \x01(\t\x12\x36\n\x06\x66ields\x18\x03 \x03(\x0b\x32&.coupon.v1.CustomerProfile.FieldsEntry\x12<\n\tallFields\x18\x04 \x03(\x0b\x32).coupon.v1.CustomerProfile.AllFieldsEntry\x12\x32\n\x0bidentifiers\x18\x05 \x03(\x0b\x32\x1d.coupon.v1.CustomerIdentifier\x12\x14\n\x0c\x63ommChannels\x18\x06 \x03(\t\x12\x0e\n\x06userId\x18\x07 \x01(\x03\x12\x11\n\taccountId\x18\x08 \x01(\t\x12\x16\n\x0e\x61utoUpdateTime\x18\t \x01(\t\x12\x35\n\x0eidentifiersAll\x18\n \x03(\x0b\x32\x1d.coupon.v1.CustomerIdentifier\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x30\n\x0e\x41llFieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"1\n\x12\x43ustomerIdentifier\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\x91\x01\n\x10\x42ulkIssueRequest\x12\x11\n\tseriesIds\x18\x01 \x03(\x03\x12(\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x16.coupon.v1.CustomerRef\x12-\n\x08metadata\x18\x03 \x01(\x0b\x32\x1b.coupon.v1.IssuanceMetadata\x12\x11\n\trequestId\x18\x04 \x01(\t\"j\n\x11\x42ulkIssueResponse\x12+\n\x08response\x18\x01 \x03(\x0b\x32\x19.coupon.v1.BulkIssueEntry\x12\x12\n\ntotalCount\x18\x02 \x01(\x05\x12\x14\n\x0c\x66\x61ilureCount\x18\x03 \x01(\x05\"\xa0\x01\n\x0e\x42ulkIssueEntry\x12\x10\n\x08\x65ntityId\x18\x01 \x01(\x03\x12*\n\x06result\x18\x02 \x01(\x0b\x32\x1a.coupon.v1.BulkIssueResult\x12%\n\x06\x65rrors\x18\x03 \x03(\x0b\x32\x15.coupon.v1.IssueError\x12)\n\x08warnings\x18\x04 \x03(\x0b\x32\x17.coupon.v1.IssueWarning\"\x9d\x02\n\x0f\x42ulkIssueResult\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08seriesId\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x14\n\x0c\x64iscountCode\x18\x04 \x01(\t\x12-\n\tvalidTill\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x64iscountType\x18\x06 \x01(\t\x12\x15\n\rdiscountValue\x18\x07 \x01(\x05\x12\x14\n\x0c\x64iscountUpto\x18\x08 \x01(\x05\x12\x12\n\ndiscountOn\x18\t \x01(\t\x12\x14\n\x0c\x64\x65tailedInfo\x18\n \x01(\t\x12\x17\n\x0fredemptionCount\x18\x0b \x01(\x05\x12\n\n\x02id\x18\x0c \x01(\x03\"g\n\x0c\x43ouponLookup\x12\x13\n\tcoupon_id\x18\x01 \x01(\x03H\x00\x12\x0e\n\x04\x63ode\x18\x02 \x01(\tH\x00\x12(\n\x08\x63ustomer\x18\x03 \x01(\x0b\x32\x16.coupon.v1.CustomerRefB\x08\n\x06\x63oupon\";\n\x10GetCouponRequest\x12\'\n\x06\x63oupon\x18\x01 \x01(\x0b\x32\x17.coupon.v1.CouponLookup\"6\n\x11GetCouponResponse\x12!\n\x06\x63oupon\x18\x01 \x01(\x0b\x32\x11.coupon.v1.Coupon\"O\n\x15ValidateCouponRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12(\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x16.coupon.v1.CustomerRef\"\x8e\x01\n\x16ValidateCouponResponse\x12\x12\n\nredeemable\x18\x01 \x01(\x08\x12!\n\x06\x63oupon\x18\x02 \x01(\x0b\x32\x11.coupon.v1.Coupon\x12-\n\x07refusal\x18\x03 \x01(\x0b\x32\x1c.coupon.v1.CouponErrorDetail\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xa0\x01\n\x13RedeemCouponRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12(\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x16.coupon.v1.CustomerRef\x12\x13\n\x0b\x62ill_number\x18\x03 \x01(\t\x12\x18\n\x0b\x62ill_amount\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x12\n\nrequest_id\x18\x05 \x01(\tB\x0e\n\x0c_bill_amount\"d\n\x14RedeemCouponResponse\x12)\n\nredemption\x18\x01 \x01(\x0b\x32\x15.coupon.v1.Redemption\x12!\n\x06\x63oupon\x18\x02 \x01(\x0b\x32\x11.coupon.v1.Coupon\"1\n\x18ReverseRedemptionRequest\x12\x15\n\rredemption_id\x18\x01 \x01(\x03\"i\n\x19ReverseRedemptionResponse\x12)\n\nredemption\x18\x01 \x01(\x0b\x32\x15.coupon.v1.Redemption\x12!\n\x06\x63oupon\x18\x02 \x01(\x0b\x32\x11.coupon.v1.Coupon\"N\n\x13RevokeCouponRequest\x12\'\n\x06\x63oupon\x18\x01 \x01(\x0b\x32\x17.coupon.v1.CouponLookup\x12\x0e\n\x06reason\x18\x02 \x01(\t\"9\n\x14RevokeCouponResponse\x12!\n\x06\x63oupon\x18\x01 \x01(\x0b\x32\x11.coupon.v1.Coupon2\xc4\x06\n\rCouponService\x12x\n\rIssueMultiple\x12\x1f.coupon.v1.IssueMultipleRequest\x1a .coupon.v1.IssueMultipleResponse\"$\x82\xd3\xe4\x93\x02\x1e\"\x19/v2/coupon/issue/multiple:\x01*\x12h\n\tBulkIssue\x12\x1b.coupon.v1.BulkIssueRequest\x1a\x1c.coupon.v1.BulkIssueResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/v2/coupon/bulk/issue:\x01*\x12\x62\n\tGetCoupon\x12\x1b.coupon.v1.GetCouponRequest\x1a\x1c.coupon.v1.GetCouponResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/coupons:lookup\x12v\n\x0eValidateCoupon\x12 .coupon.v1.ValidateCouponRequest\x1a!.coupon.v1.ValidateCouponResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/v1/coupons:validate:\x01*\x12n\n\x0cRedeemCoupon\x12\x1e.coupon.v1.RedeemCouponRequest\x1a\x1f.coupon.v1.RedeemCouponResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/v1/coupons:redeem:\x01*\x12\x92\x01\n\x11ReverseRedemption\x12#.coupon.v1.ReverseRedemptionRequest\x1a$.coupon.v1.ReverseRedemptionResponse\"2\x82\xd3\xe4\x93\x02,\"\'/v1/redemptions/{redemption_id}:reverse:\x01*\x12n\n\x0cRevokeCoupon\x12\x1e.coupon.v1.RevokeCouponRequest\x1a\x1f.coupon.v1.RevokeCouponResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/v1/coupons:revoke:\x01*B&Z$couponservice/gen/coupon/v1;couponv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,34 +47,66 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_COUPONSERVICE'].methods_by_name['IssueMultiple']._serialized_options = b'\202\323\344\223\002\036\"\031/v2/coupon/issue/multiple:\001*'
   _globals['_COUPONSERVICE'].methods_by_name['BulkIssue']._loaded_options = None
   _globals['_COUPONSERVICE'].methods_by_name['BulkIssue']._serialized_options = b'\202\323\344\223\002\032\"\025/v2/coupon/bulk/issue:\001*'
-  _globals['_ISSUEMULTIPLEREQUEST']._serialized_start=133
-  _globals['_ISSUEMULTIPLEREQUEST']._serialized_end=330
-  _globals['_ISSUEMULTIPLERESPONSE']._serialized_start=333
-  _globals['_ISSUEMULTIPLERESPONSE']._serialized_end=682
-  _globals['_ISSUEDCOUPON']._serialized_start=685
-  _globals['_ISSUEDCOUPON']._serialized_end=842
-  _globals['_COUPONCONFIG']._serialized_start=845
-  _globals['_COUPONCONFIG']._serialized_end=1525
-  _globals['_COUPONCONFIG_CUSTOMPROPERTYMAPENTRY']._serialized_start=1469
-  _globals['_COUPONCONFIG_CUSTOMPROPERTYMAPENTRY']._serialized_end=1525
-  _globals['_CUSTOMERVIEW']._serialized_start=1527
-  _globals['_CUSTOMERVIEW']._serialized_end=1599
-  _globals['_CUSTOMERPROFILE']._serialized_start=1602
-  _globals['_CUSTOMERPROFILE']._serialized_end=2059
-  _globals['_CUSTOMERPROFILE_FIELDSENTRY']._serialized_start=1964
-  _globals['_CUSTOMERPROFILE_FIELDSENTRY']._serialized_end=2009
-  _globals['_CUSTOMERPROFILE_ALLFIELDSENTRY']._serialized_start=2011
-  _globals['_CUSTOMERPROFILE_ALLFIELDSENTRY']._serialized_end=2059
-  _globals['_CUSTOMERIDENTIFIER']._serialized_start=2061
-  _globals['_CUSTOMERIDENTIFIER']._serialized_end=2110
-  _globals['_BULKISSUEREQUEST']._serialized_start=2113
-  _globals['_BULKISSUEREQUEST']._serialized_end=2258
-  _globals['_BULKISSUERESPONSE']._serialized_start=2260
-  _globals['_BULKISSUERESPONSE']._serialized_end=2366
-  _globals['_BULKISSUEENTRY']._serialized_start=2369
-  _globals['_BULKISSUEENTRY']._serialized_end=2529
-  _globals['_BULKISSUERESULT']._serialized_start=2532
-  _globals['_BULKISSUERESULT']._serialized_end=2817
-  _globals['_COUPONSERVICE']._serialized_start=2820
-  _globals['_COUPONSERVICE']._serialized_end=3063
+  _globals['_COUPONSERVICE'].methods_by_name['GetCoupon']._loaded_options = None
+  _globals['_COUPONSERVICE'].methods_by_name['GetCoupon']._serialized_options = b'\202\323\344\223\002\024\022\022/v1/coupons:lookup'
+  _globals['_COUPONSERVICE'].methods_by_name['ValidateCoupon']._loaded_options = None
+  _globals['_COUPONSERVICE'].methods_by_name['ValidateCoupon']._serialized_options = b'\202\323\344\223\002\031\"\024/v1/coupons:validate:\001*'
+  _globals['_COUPONSERVICE'].methods_by_name['RedeemCoupon']._loaded_options = None
+  _globals['_COUPONSERVICE'].methods_by_name['RedeemCoupon']._serialized_options = b'\202\323\344\223\002\027\"\022/v1/coupons:redeem:\001*'
+  _globals['_COUPONSERVICE'].methods_by_name['ReverseRedemption']._loaded_options = None
+  _globals['_COUPONSERVICE'].methods_by_name['ReverseRedemption']._serialized_options = b'\202\323\344\223\002,\"\'/v1/redemptions/{redemption_id}:reverse:\001*'
+  _globals['_COUPONSERVICE'].methods_by_name['RevokeCoupon']._loaded_options = None
+  _globals['_COUPONSERVICE'].methods_by_name['RevokeCoupon']._serialized_options = b'\202\323\344\223\002\027\"\022/v1/coupons:revoke:\001*'
+  _globals['_ISSUEMULTIPLEREQUEST']._serialized_start=191
+  _globals['_ISSUEMULTIPLEREQUEST']._serialized_end=388
+  _globals['_ISSUEMULTIPLERESPONSE']._serialized_start=391
+  _globals['_ISSUEMULTIPLERESPONSE']._serialized_end=740
+  _globals['_ISSUEDCOUPON']._serialized_start=743
+  _globals['_ISSUEDCOUPON']._serialized_end=900
+  _globals['_COUPONCONFIG']._serialized_start=903
+  _globals['_COUPONCONFIG']._serialized_end=1583
+  _globals['_COUPONCONFIG_CUSTOMPROPERTYMAPENTRY']._serialized_start=1527
+  _globals['_COUPONCONFIG_CUSTOMPROPERTYMAPENTRY']._serialized_end=1583
+  _globals['_CUSTOMERVIEW']._serialized_start=1585
+  _globals['_CUSTOMERVIEW']._serialized_end=1657
+  _globals['_CUSTOMERPROFILE']._serialized_start=1660
+  _globals['_CUSTOMERPROFILE']._serialized_end=2117
+  _globals['_CUSTOMERPROFILE_FIELDSENTRY']._serialized_start=2022
+  _globals['_CUSTOMERPROFILE_FIELDSENTRY']._serialized_end=2067
+  _globals['_CUSTOMERPROFILE_ALLFIELDSENTRY']._serialized_start=2069
+  _globals['_CUSTOMERPROFILE_ALLFIELDSENTRY']._serialized_end=2117
+  _globals['_CUSTOMERIDENTIFIER']._serialized_start=2119
+  _globals['_CUSTOMERIDENTIFIER']._serialized_end=2168
+  _globals['_BULKISSUEREQUEST']._serialized_start=2171
+  _globals['_BULKISSUEREQUEST']._serialized_end=2316
+  _globals['_BULKISSUERESPONSE']._serialized_start=2318
+  _globals['_BULKISSUERESPONSE']._serialized_end=2424
+  _globals['_BULKISSUEENTRY']._serialized_start=2427
+  _globals['_BULKISSUEENTRY']._serialized_end=2587
+  _globals['_BULKISSUERESULT']._serialized_start=2590
+  _globals['_BULKISSUERESULT']._serialized_end=2875
+  _globals['_COUPONLOOKUP']._serialized_start=2877
+  _globals['_COUPONLOOKUP']._serialized_end=2980
+  _globals['_GETCOUPONREQUEST']._serialized_start=2982
+  _globals['_GETCOUPONREQUEST']._serialized_end=3041
+  _globals['_GETCOUPONRESPONSE']._serialized_start=3043
+  _globals['_GETCOUPONRESPONSE']._serialized_end=3097
+  _globals['_VALIDATECOUPONREQUEST']._serialized_start=3099
+  _globals['_VALIDATECOUPONREQUEST']._serialized_end=3178
+  _globals['_VALIDATECOUPONRESPONSE']._serialized_start=3181
+  _globals['_VALIDATECOUPONRESPONSE']._serialized_end=3323
+  _globals['_REDEEMCOUPONREQUEST']._serialized_start=3326
+  _globals['_REDEEMCOUPONREQUEST']._serialized_end=3486
+  _globals['_REDEEMCOUPONRESPONSE']._serialized_start=3488
+  _globals['_REDEEMCOUPONRESPONSE']._serialized_end=3588
+  _globals['_REVERSEREDEMPTIONREQUEST']._serialized_start=3590
+  _globals['_REVERSEREDEMPTIONREQUEST']._serialized_end=3639
+  _globals['_REVERSEREDEMPTIONRESPONSE']._serialized_start=3641
+  _globals['_REVERSEREDEMPTIONRESPONSE']._serialized_end=3746
+  _globals['_REVOKECOUPONREQUEST']._serialized_start=3748
+  _globals['_REVOKECOUPONREQUEST']._serialized_end=3826
+  _globals['_REVOKECOUPONRESPONSE']._serialized_start=3828
+  _globals['_REVOKECOUPONRESPONSE']._serialized_end=3885
+  _globals['_COUPONSERVICE']._serialized_start=3888
+  _globals['_COUPONSERVICE']._serialized_end=4724
 # @@protoc_insertion_point(module_scope)

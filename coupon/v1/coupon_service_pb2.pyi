@@ -1,6 +1,8 @@
 import datetime
 
 from coupon.v1 import common_pb2 as _common_pb2
+from coupon.v1 import customer_service_pb2 as _customer_service_pb2
+from coupon.v1 import errors_pb2 as _errors_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -237,3 +239,95 @@ class BulkIssueResult(_message.Message):
     redemptionCount: int
     id: int
     def __init__(self, code: _Optional[str] = ..., seriesId: _Optional[int] = ..., description: _Optional[str] = ..., discountCode: _Optional[str] = ..., validTill: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., discountType: _Optional[str] = ..., discountValue: _Optional[int] = ..., discountUpto: _Optional[int] = ..., discountOn: _Optional[str] = ..., detailedInfo: _Optional[str] = ..., redemptionCount: _Optional[int] = ..., id: _Optional[int] = ...) -> None: ...
+
+class CouponLookup(_message.Message):
+    __slots__ = ("coupon_id", "code", "customer")
+    COUPON_ID_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    coupon_id: int
+    code: str
+    customer: _common_pb2.CustomerRef
+    def __init__(self, coupon_id: _Optional[int] = ..., code: _Optional[str] = ..., customer: _Optional[_Union[_common_pb2.CustomerRef, _Mapping]] = ...) -> None: ...
+
+class GetCouponRequest(_message.Message):
+    __slots__ = ("coupon",)
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    coupon: CouponLookup
+    def __init__(self, coupon: _Optional[_Union[CouponLookup, _Mapping]] = ...) -> None: ...
+
+class GetCouponResponse(_message.Message):
+    __slots__ = ("coupon",)
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    coupon: _customer_service_pb2.Coupon
+    def __init__(self, coupon: _Optional[_Union[_customer_service_pb2.Coupon, _Mapping]] = ...) -> None: ...
+
+class ValidateCouponRequest(_message.Message):
+    __slots__ = ("code", "customer")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    customer: _common_pb2.CustomerRef
+    def __init__(self, code: _Optional[str] = ..., customer: _Optional[_Union[_common_pb2.CustomerRef, _Mapping]] = ...) -> None: ...
+
+class ValidateCouponResponse(_message.Message):
+    __slots__ = ("redeemable", "coupon", "refusal", "reason")
+    REDEEMABLE_FIELD_NUMBER: _ClassVar[int]
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    REFUSAL_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    redeemable: bool
+    coupon: _customer_service_pb2.Coupon
+    refusal: _errors_pb2.CouponErrorDetail
+    reason: str
+    def __init__(self, redeemable: _Optional[bool] = ..., coupon: _Optional[_Union[_customer_service_pb2.Coupon, _Mapping]] = ..., refusal: _Optional[_Union[_errors_pb2.CouponErrorDetail, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RedeemCouponRequest(_message.Message):
+    __slots__ = ("code", "customer", "bill_number", "bill_amount", "request_id")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    BILL_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    BILL_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    customer: _common_pb2.CustomerRef
+    bill_number: str
+    bill_amount: int
+    request_id: str
+    def __init__(self, code: _Optional[str] = ..., customer: _Optional[_Union[_common_pb2.CustomerRef, _Mapping]] = ..., bill_number: _Optional[str] = ..., bill_amount: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class RedeemCouponResponse(_message.Message):
+    __slots__ = ("redemption", "coupon")
+    REDEMPTION_FIELD_NUMBER: _ClassVar[int]
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    redemption: _common_pb2.Redemption
+    coupon: _customer_service_pb2.Coupon
+    def __init__(self, redemption: _Optional[_Union[_common_pb2.Redemption, _Mapping]] = ..., coupon: _Optional[_Union[_customer_service_pb2.Coupon, _Mapping]] = ...) -> None: ...
+
+class ReverseRedemptionRequest(_message.Message):
+    __slots__ = ("redemption_id",)
+    REDEMPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    redemption_id: int
+    def __init__(self, redemption_id: _Optional[int] = ...) -> None: ...
+
+class ReverseRedemptionResponse(_message.Message):
+    __slots__ = ("redemption", "coupon")
+    REDEMPTION_FIELD_NUMBER: _ClassVar[int]
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    redemption: _common_pb2.Redemption
+    coupon: _customer_service_pb2.Coupon
+    def __init__(self, redemption: _Optional[_Union[_common_pb2.Redemption, _Mapping]] = ..., coupon: _Optional[_Union[_customer_service_pb2.Coupon, _Mapping]] = ...) -> None: ...
+
+class RevokeCouponRequest(_message.Message):
+    __slots__ = ("coupon", "reason")
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    coupon: CouponLookup
+    reason: str
+    def __init__(self, coupon: _Optional[_Union[CouponLookup, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RevokeCouponResponse(_message.Message):
+    __slots__ = ("coupon",)
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    coupon: _customer_service_pb2.Coupon
+    def __init__(self, coupon: _Optional[_Union[_customer_service_pb2.Coupon, _Mapping]] = ...) -> None: ...

@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class CouponServiceStub:
-    """CouponService issues coupons from coupon series to customers.
+    """CouponService issues coupons from coupon series to customers, and looks
+    them up, validates, redeems and revokes them.
 
     A failed call carries a google.rpc.Status whose details hold a
     google.rpc.ErrorInfo (domain "coupon.v1", reason in UPPER_SNAKE_CASE,
@@ -51,10 +52,36 @@ class CouponServiceStub:
                 request_serializer=coupon_dot_v1_dot_coupon__service__pb2.BulkIssueRequest.SerializeToString,
                 response_deserializer=coupon_dot_v1_dot_coupon__service__pb2.BulkIssueResponse.FromString,
                 _registered_method=True)
+        self.GetCoupon = channel.unary_unary(
+                '/coupon.v1.CouponService/GetCoupon',
+                request_serializer=coupon_dot_v1_dot_coupon__service__pb2.GetCouponRequest.SerializeToString,
+                response_deserializer=coupon_dot_v1_dot_coupon__service__pb2.GetCouponResponse.FromString,
+                _registered_method=True)
+        self.ValidateCoupon = channel.unary_unary(
+                '/coupon.v1.CouponService/ValidateCoupon',
+                request_serializer=coupon_dot_v1_dot_coupon__service__pb2.ValidateCouponRequest.SerializeToString,
+                response_deserializer=coupon_dot_v1_dot_coupon__service__pb2.ValidateCouponResponse.FromString,
+                _registered_method=True)
+        self.RedeemCoupon = channel.unary_unary(
+                '/coupon.v1.CouponService/RedeemCoupon',
+                request_serializer=coupon_dot_v1_dot_coupon__service__pb2.RedeemCouponRequest.SerializeToString,
+                response_deserializer=coupon_dot_v1_dot_coupon__service__pb2.RedeemCouponResponse.FromString,
+                _registered_method=True)
+        self.ReverseRedemption = channel.unary_unary(
+                '/coupon.v1.CouponService/ReverseRedemption',
+                request_serializer=coupon_dot_v1_dot_coupon__service__pb2.ReverseRedemptionRequest.SerializeToString,
+                response_deserializer=coupon_dot_v1_dot_coupon__service__pb2.ReverseRedemptionResponse.FromString,
+                _registered_method=True)
+        self.RevokeCoupon = channel.unary_unary(
+                '/coupon.v1.CouponService/RevokeCoupon',
+                request_serializer=coupon_dot_v1_dot_coupon__service__pb2.RevokeCouponRequest.SerializeToString,
+                response_deserializer=coupon_dot_v1_dot_coupon__service__pb2.RevokeCouponResponse.FromString,
+                _registered_method=True)
 
 
 class CouponServiceServicer:
-    """CouponService issues coupons from coupon series to customers.
+    """CouponService issues coupons from coupon series to customers, and looks
+    them up, validates, redeems and revokes them.
 
     A failed call carries a google.rpc.Status whose details hold a
     google.rpc.ErrorInfo (domain "coupon.v1", reason in UPPER_SNAKE_CASE,
@@ -82,6 +109,51 @@ class CouponServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCoupon(self, request, context):
+        """GetCoupon finds an issued coupon by id or by code, with its state and its
+        redemptions. A code no coupon was issued with (an uploaded code still in
+        its pool included) is 901 NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ValidateCoupon(self, request, context):
+        """ValidateCoupon says whether a customer could redeem a code now, and why
+        not. It writes nothing, so a RedeemCoupon that follows may still be
+        refused (another redemption may take the last use in between).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedeemCoupon(self, request, context):
+        """RedeemCoupon takes one use of a coupon for its customer. Its limits hold
+        exactly under any number of concurrent callers and replicas: a coupon is
+        never redeemed more often than its series allows, nor when revoked or
+        expired. A refusal fails the call with the code ValidateCoupon reports.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReverseRedemption(self, request, context):
+        """ReverseRedemption undoes a redemption and gives its coupon exactly one use
+        back. Reversing a reversed redemption changes nothing and answers it again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeCoupon(self, request, context):
+        """RevokeCoupon revokes an issued coupon for good: it can never be redeemed
+        again and is never issued again. Revoking a revoked coupon changes nothing
+        (the first moment and reason stay) and answers it again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CouponServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -95,6 +167,31 @@ def add_CouponServiceServicer_to_server(servicer, server):
                     request_deserializer=coupon_dot_v1_dot_coupon__service__pb2.BulkIssueRequest.FromString,
                     response_serializer=coupon_dot_v1_dot_coupon__service__pb2.BulkIssueResponse.SerializeToString,
             ),
+            'GetCoupon': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCoupon,
+                    request_deserializer=coupon_dot_v1_dot_coupon__service__pb2.GetCouponRequest.FromString,
+                    response_serializer=coupon_dot_v1_dot_coupon__service__pb2.GetCouponResponse.SerializeToString,
+            ),
+            'ValidateCoupon': grpc.unary_unary_rpc_method_handler(
+                    servicer.ValidateCoupon,
+                    request_deserializer=coupon_dot_v1_dot_coupon__service__pb2.ValidateCouponRequest.FromString,
+                    response_serializer=coupon_dot_v1_dot_coupon__service__pb2.ValidateCouponResponse.SerializeToString,
+            ),
+            'RedeemCoupon': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedeemCoupon,
+                    request_deserializer=coupon_dot_v1_dot_coupon__service__pb2.RedeemCouponRequest.FromString,
+                    response_serializer=coupon_dot_v1_dot_coupon__service__pb2.RedeemCouponResponse.SerializeToString,
+            ),
+            'ReverseRedemption': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReverseRedemption,
+                    request_deserializer=coupon_dot_v1_dot_coupon__service__pb2.ReverseRedemptionRequest.FromString,
+                    response_serializer=coupon_dot_v1_dot_coupon__service__pb2.ReverseRedemptionResponse.SerializeToString,
+            ),
+            'RevokeCoupon': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeCoupon,
+                    request_deserializer=coupon_dot_v1_dot_coupon__service__pb2.RevokeCouponRequest.FromString,
+                    response_serializer=coupon_dot_v1_dot_coupon__service__pb2.RevokeCouponResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'coupon.v1.CouponService', rpc_method_handlers)
@@ -104,7 +201,8 @@ def add_CouponServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class CouponService:
-    """CouponService issues coupons from coupon series to customers.
+    """CouponService issues coupons from coupon series to customers, and looks
+    them up, validates, redeems and revokes them.
 
     A failed call carries a google.rpc.Status whose details hold a
     google.rpc.ErrorInfo (domain "coupon.v1", reason in UPPER_SNAKE_CASE,
@@ -157,6 +255,141 @@ class CouponService:
             '/coupon.v1.CouponService/BulkIssue',
             coupon_dot_v1_dot_coupon__service__pb2.BulkIssueRequest.SerializeToString,
             coupon_dot_v1_dot_coupon__service__pb2.BulkIssueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCoupon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coupon.v1.CouponService/GetCoupon',
+            coupon_dot_v1_dot_coupon__service__pb2.GetCouponRequest.SerializeToString,
+            coupon_dot_v1_dot_coupon__service__pb2.GetCouponResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ValidateCoupon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coupon.v1.CouponService/ValidateCoupon',
+            coupon_dot_v1_dot_coupon__service__pb2.ValidateCouponRequest.SerializeToString,
+            coupon_dot_v1_dot_coupon__service__pb2.ValidateCouponResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedeemCoupon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coupon.v1.CouponService/RedeemCoupon',
+            coupon_dot_v1_dot_coupon__service__pb2.RedeemCouponRequest.SerializeToString,
+            coupon_dot_v1_dot_coupon__service__pb2.RedeemCouponResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReverseRedemption(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coupon.v1.CouponService/ReverseRedemption',
+            coupon_dot_v1_dot_coupon__service__pb2.ReverseRedemptionRequest.SerializeToString,
+            coupon_dot_v1_dot_coupon__service__pb2.ReverseRedemptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeCoupon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coupon.v1.CouponService/RevokeCoupon',
+            coupon_dot_v1_dot_coupon__service__pb2.RevokeCouponRequest.SerializeToString,
+            coupon_dot_v1_dot_coupon__service__pb2.RevokeCouponResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -80,7 +80,7 @@ class ListCustomerCouponsResponse(_message.Message):
     def __init__(self, coupons: _Optional[_Iterable[_Union[Coupon, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class Coupon(_message.Message):
-    __slots__ = ("id", "code", "series_id", "customer_id", "issued_at", "valid_till", "redemption_count", "metadata", "request_id")
+    __slots__ = ("id", "code", "series_id", "customer_id", "issued_at", "valid_till", "redemption_count", "metadata", "request_id", "state", "redemptions_allowed", "latest_redeemed_at", "revoked_at", "revoke_reason", "redemptions")
     ID_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     SERIES_ID_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +90,12 @@ class Coupon(_message.Message):
     REDEMPTION_COUNT_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REDEMPTIONS_ALLOWED_FIELD_NUMBER: _ClassVar[int]
+    LATEST_REDEEMED_AT_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_REASON_FIELD_NUMBER: _ClassVar[int]
+    REDEMPTIONS_FIELD_NUMBER: _ClassVar[int]
     id: int
     code: str
     series_id: int
@@ -99,4 +105,10 @@ class Coupon(_message.Message):
     redemption_count: int
     metadata: _common_pb2.IssuanceMetadata
     request_id: str
-    def __init__(self, id: _Optional[int] = ..., code: _Optional[str] = ..., series_id: _Optional[int] = ..., customer_id: _Optional[int] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., valid_till: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., redemption_count: _Optional[int] = ..., metadata: _Optional[_Union[_common_pb2.IssuanceMetadata, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    state: _common_pb2.CouponState
+    redemptions_allowed: int
+    latest_redeemed_at: _timestamp_pb2.Timestamp
+    revoked_at: _timestamp_pb2.Timestamp
+    revoke_reason: str
+    redemptions: _containers.RepeatedCompositeFieldContainer[_common_pb2.Redemption]
+    def __init__(self, id: _Optional[int] = ..., code: _Optional[str] = ..., series_id: _Optional[int] = ..., customer_id: _Optional[int] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., valid_till: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., redemption_count: _Optional[int] = ..., metadata: _Optional[_Union[_common_pb2.IssuanceMetadata, _Mapping]] = ..., request_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.CouponState, str]] = ..., redemptions_allowed: _Optional[int] = ..., latest_redeemed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_reason: _Optional[str] = ..., redemptions: _Optional[_Iterable[_Union[_common_pb2.Redemption, _Mapping]]] = ...) -> None: ...

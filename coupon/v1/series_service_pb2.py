@@ -22,11 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from coupon.v1 import common_pb2 as coupon_dot_v1_dot_common__pb2
+from coupon.v1 import customer_service_pb2 as coupon_dot_v1_dot_customer__service__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63oupon/v1/series_service.proto\x12\tcoupon.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd5\x08\n\x06Series\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x15\n\rdiscount_code\x18\x03 \x01(\t\x12\x0c\n\x04info\x18\x04 \x01(\t\x12.\n\rdiscount_type\x18\x05 \x01(\x0e\x32\x17.coupon.v1.DiscountType\x12\x16\n\x0e\x64iscount_value\x18\x06 \x01(\x05\x12\x15\n\rdiscount_upto\x18\x07 \x01(\x05\x12\x13\n\x0b\x64iscount_on\x18\x08 \x01(\t\x12*\n\x0b\x63ode_source\x18\t \x01(\x0e\x32\x15.coupon.v1.CodeSource\x12\x1a\n\x12random_code_length\x18\n \x01(\x05\x12\x15\n\ralpha_numeric\x18\x0b \x01(\x08\x12\x13\n\x0b\x63ode_prefix\x18\x0c \x01(\t\x12\x13\n\x0b\x63ode_suffix\x18\r \x01(\t\x12\x14\n\x0cgeneric_code\x18\x0e \x01(\t\x12.\n\nvalid_till\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0f\x63oupon_validity\x18\x10 \x01(\x0e\x32\x19.coupon.v1.CouponValidity\x12\x35\n\x11\x66ixed_expiry_date\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1e\n\x16valid_days_after_issue\x18\x12 \x01(\x05\x12\x17\n\nmax_create\x18\x13 \x01(\x03H\x00\x88\x01\x01\x12-\n%is_multiple_vouchers_per_user_allowed\x18\x14 \x01(\x08\x12\"\n\x15max_vouchers_per_user\x18\x15 \x01(\x05H\x01\x88\x01\x01\x12&\n\x1e\x64o_not_resend_existing_voucher\x18\x16 \x01(\x08\x12\x1a\n\x12\x65xternally_managed\x18\x17 \x01(\x08\x12#\n\x1bredemption_valid_after_days\x18\x18 \x01(\x05\x12\x45\n\x13\x63ustom_property_map\x18\x19 \x03(\x0b\x32(.coupon.v1.Series.CustomPropertyMapEntry\x12\x12\n\nnum_issued\x18\x1a \x01(\x03\x12\x1a\n\x12num_uploaded_total\x18\x1b \x01(\x03\x12\x1f\n\x17num_uploaded_non_issued\x18\x1c \x01(\x03\x12\x36\n\x12latest_issual_time\x18\x1d \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\x1e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x38\n\x16\x43ustomPropertyMapEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\r\n\x0b_max_createB\x18\n\x16_max_vouchers_per_user\"8\n\x13\x43reateSeriesRequest\x12!\n\x06series\x18\x01 \x01(\x0b\x32\x11.coupon.v1.Series\"%\n\x10GetSeriesRequest\x12\x11\n\tseries_id\x18\x01 \x01(\x03\":\n\x11ListSeriesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"P\n\x12ListSeriesResponse\x12!\n\x06series\x18\x01 \x03(\x0b\x32\x11.coupon.v1.Series\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"6\n\x12UploadCodesRequest\x12\x11\n\tseries_id\x18\x01 \x01(\x03\x12\r\n\x05\x63odes\x18\x02 \x03(\t\"\x83\x01\n\x13UploadCodesResponse\x12\x16\n\x0euploaded_count\x18\x01 \x01(\x05\x12\x17\n\x0f\x64uplicate_codes\x18\x02 \x03(\t\x12\x1a\n\x12num_uploaded_total\x18\x03 \x01(\x03\x12\x1f\n\x17num_uploaded_non_issued\x18\x04 \x01(\x03*\\\n\x0c\x44iscountType\x12\x1d\n\x19\x44ISCOUNT_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44ISCOUNT_TYPE_ABS\x10\x01\x12\x16\n\x12\x44ISCOUNT_TYPE_PERC\x10\x02*w\n\nCodeSource\x12\x1b\n\x17\x43ODE_SOURCE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43ODE_SOURCE_GENERATED\x10\x01\x12\x18\n\x14\x43ODE_SOURCE_UPLOADED\x10\x02\x12\x17\n\x13\x43ODE_SOURCE_GENERIC\x10\x03*\x9a\x01\n\x0e\x43ouponValidity\x12\x1f\n\x1b\x43OUPON_VALIDITY_UNSPECIFIED\x10\x00\x12!\n\x1d\x43OUPON_VALIDITY_SERIES_EXPIRY\x10\x01\x12\x1e\n\x1a\x43OUPON_VALIDITY_FIXED_DATE\x10\x02\x12$\n COUPON_VALIDITY_DAYS_AFTER_ISSUE\x10\x03\x32\xa1\x03\n\rSeriesService\x12]\n\x0c\x43reateSeries\x12\x1e.coupon.v1.CreateSeriesRequest\x1a\x11.coupon.v1.Series\"\x1a\x82\xd3\xe4\x93\x02\x14\"\n/v1/series:\x06series\x12[\n\tGetSeries\x12\x1b.coupon.v1.GetSeriesRequest\x1a\x11.coupon.v1.Series\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/series/{series_id}\x12]\n\nListSeries\x12\x1c.coupon.v1.ListSeriesRequest\x1a\x1d.coupon.v1.ListSeriesResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/series\x12u\n\x0bUploadCodes\x12\x1d.coupon.v1.UploadCodesRequest\x1a\x1e.coupon.v1.UploadCodesResponse\"\'\x82\xd3\xe4\x93\x02!\"\x1c/v1/series/{series_id}/codes:\x01*B&Z$couponservice/gen/coupon/v1;couponv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63oupon/v1/series_service.proto\x12\tcoupon.v1\x1a\x16\x63oupon/v1/common.proto\x1a coupon/v1/customer_service.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\n\n\x06Series\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x15\n\rdiscount_code\x18\x03 \x01(\t\x12\x0c\n\x04info\x18\x04 \x01(\t\x12.\n\rdiscount_type\x18\x05 \x01(\x0e\x32\x17.coupon.v1.DiscountType\x12\x16\n\x0e\x64iscount_value\x18\x06 \x01(\x05\x12\x15\n\rdiscount_upto\x18\x07 \x01(\x05\x12\x13\n\x0b\x64iscount_on\x18\x08 \x01(\t\x12*\n\x0b\x63ode_source\x18\t \x01(\x0e\x32\x15.coupon.v1.CodeSource\x12\x1a\n\x12random_code_length\x18\n \x01(\x05\x12\x15\n\ralpha_numeric\x18\x0b \x01(\x08\x12\x13\n\x0b\x63ode_prefix\x18\x0c \x01(\t\x12\x13\n\x0b\x63ode_suffix\x18\r \x01(\t\x12\x14\n\x0cgeneric_code\x18\x0e \x01(\t\x12.\n\nvalid_till\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0f\x63oupon_validity\x18\x10 \x01(\x0e\x32\x19.coupon.v1.CouponValidity\x12\x35\n\x11\x66ixed_expiry_date\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1e\n\x16valid_days_after_issue\x18\x12 \x01(\x05\x12\x17\n\nmax_create\x18\x13 \x01(\x03H\x00\x88\x01\x01\x12-\n%is_multiple_vouchers_per_user_allowed\x18\x14 \x01(\x08\x12\"\n\x15max_vouchers_per_user\x18\x15 \x01(\x05H\x01\x88\x01\x01\x12&\n\x1e\x64o_not_resend_existing_voucher\x18\x16 \x01(\x08\x12\x1a\n\x12\x65xternally_managed\x18\x17 \x01(\x08\x12#\n\x1bredemption_valid_after_days\x18\x18 \x01(\x05\x12\x45\n\x13\x63ustom_property_map\x18\x19 \x03(\x0b\x32(.coupon.v1.Series.CustomPropertyMapEntry\x12\x12\n\nnum_issued\x18\x1a \x01(\x03\x12\x1a\n\x12num_uploaded_total\x18\x1b \x01(\x03\x12\x1f\n\x17num_uploaded_non_issued\x18\x1c \x01(\x03\x12\x36\n\x12latest_issual_time\x18\x1d \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\x1e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x1amax_redemptions_per_coupon\x18\x1f \x01(\x05H\x02\x88\x01\x01\x12)\n\x1cmax_redemptions_per_customer\x18  \x01(\x05H\x03\x88\x01\x01\x12\x1c\n\x0fmax_redemptions\x18! \x01(\x03H\x04\x88\x01\x01\x1a\x38\n\x16\x43ustomPropertyMapEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\r\n\x0b_max_createB\x18\n\x16_max_vouchers_per_userB\x1d\n\x1b_max_redemptions_per_couponB\x1f\n\x1d_max_redemptions_per_customerB\x12\n\x10_max_redemptions\"8\n\x13\x43reateSeriesRequest\x12!\n\x06series\x18\x01 \x01(\x0b\x32\x11.coupon.v1.Series\"%\n\x10GetSeriesRequest\x12\x11\n\tseries_id\x18\x01 \x01(\x03\":\n\x11ListSeriesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"P\n\x12ListSeriesResponse\x12!\n\x06series\x18\x01 \x03(\x0b\x32\x11.coupon.v1.Series\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"6\n\x12UploadCodesRequest\x12\x11\n\tseries_id\x18\x01 \x01(\x03\x12\r\n\x05\x63odes\x18\x02 \x03(\t\"\x83\x01\n\x13UploadCodesResponse\x12\x16\n\x0euploaded_count\x18\x01 \x01(\x05\x12\x17\n\x0f\x64uplicate_codes\x18\x02 \x03(\t\x12\x1a\n\x12num_uploaded_total\x18\x03 \x01(\x03\x12\x1f\n\x17num_uploaded_non_issued\x18\x04 \x01(\x03\"\xa1\x02\n\x18ListSeriesCouponsRequest\x12\x11\n\tseries_id\x18\x01 \x01(\x03\x12%\n\x05state\x18\x02 \x01(\x0e\x32\x16.coupon.v1.CouponState\x12\x13\n\x0bsource_type\x18\x03 \x01(\t\x12\x11\n\tsource_id\x18\x04 \x01(\t\x12\x17\n\x0fsource_activity\x18\x05 \x01(\t\x12\x30\n\x0cissued_after\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rissued_before\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\"X\n\x19ListSeriesCouponsResponse\x12\"\n\x07\x63oupons\x18\x01 \x03(\x0b\x32\x11.coupon.v1.Coupon\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\\\n\x0c\x44iscountType\x12\x1d\n\x19\x44ISCOUNT_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44ISCOUNT_TYPE_ABS\x10\x01\x12\x16\n\x12\x44ISCOUNT_TYPE_PERC\x10\x02*w\n\nCodeSource\x12\x1b\n\x17\x43ODE_SOURCE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43ODE_SOURCE_GENERATED\x10\x01\x12\x18\n\x14\x43ODE_SOURCE_UPLOADED\x10\x02\x12\x17\n\x13\x43ODE_SOURCE_GENERIC\x10\x03*\x9a\x01\n\x0e\x43ouponValidity\x12\x1f\n\x1b\x43OUPON_VALIDITY_UNSPECIFIED\x10\x00\x12!\n\x1d\x43OUPON_VALIDITY_SERIES_EXPIRY\x10\x01\x12\x1e\n\x1a\x43OUPON_VALIDITY_FIXED_DATE\x10\x02\x12$\n COUPON_VALIDITY_DAYS_AFTER_ISSUE\x10\x03\x32\xaa\x04\n\rSeriesService\x12]\n\x0c\x43reateSeries\x12\x1e.coupon.v1.CreateSeriesRequest\x1a\x11.coupon.v1.Series\"\x1a\x82\xd3\xe4\x93\x02\x14\"\n/v1/series:\x06series\x12[\n\tGetSeries\x12\x1b.coupon.v1.GetSeriesRequest\x1a\x11.coupon.v1.Series\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/series/{series_id}\x12]\n\nListSeries\x12\x1c.coupon.v1.ListSeriesRequest\x1a\x1d.coupon.v1.ListSeriesResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/series\x12u\n\x0bUploadCodes\x12\x1d.coupon.v1.UploadCodesRequest\x1a\x1e.coupon.v1.UploadCodesResponse\"\'\x82\xd3\xe4\x93\x02!\"\x1c/v1/series/{series_id}/codes:\x01*\x12\x86\x01\n\x11ListSeriesCoupons\x12#.coupon.v1.ListSeriesCouponsRequest\x1a$.coupon.v1.ListSeriesCouponsResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/series/{series_id}/couponsB&Z$couponservice/gen/coupon/v1;couponv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,28 +46,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SERIESSERVICE'].methods_by_name['ListSeries']._serialized_options = b'\202\323\344\223\002\014\022\n/v1/series'
   _globals['_SERIESSERVICE'].methods_by_name['UploadCodes']._loaded_options = None
   _globals['_SERIESSERVICE'].methods_by_name['UploadCodes']._serialized_options = b'\202\323\344\223\002!\"\034/v1/series/{series_id}/codes:\001*'
-  _globals['_DISCOUNTTYPE']._serialized_start=1649
-  _globals['_DISCOUNTTYPE']._serialized_end=1741
-  _globals['_CODESOURCE']._serialized_start=1743
-  _globals['_CODESOURCE']._serialized_end=1862
-  _globals['_COUPONVALIDITY']._serialized_start=1865
-  _globals['_COUPONVALIDITY']._serialized_end=2019
-  _globals['_SERIES']._serialized_start=109
-  _globals['_SERIES']._serialized_end=1218
-  _globals['_SERIES_CUSTOMPROPERTYMAPENTRY']._serialized_start=1121
-  _globals['_SERIES_CUSTOMPROPERTYMAPENTRY']._serialized_end=1177
-  _globals['_CREATESERIESREQUEST']._serialized_start=1220
-  _globals['_CREATESERIESREQUEST']._serialized_end=1276
-  _globals['_GETSERIESREQUEST']._serialized_start=1278
-  _globals['_GETSERIESREQUEST']._serialized_end=1315
-  _globals['_LISTSERIESREQUEST']._serialized_start=1317
-  _globals['_LISTSERIESREQUEST']._serialized_end=1375
-  _globals['_LISTSERIESRESPONSE']._serialized_start=1377
-  _globals['_LISTSERIESRESPONSE']._serialized_end=1457
-  _globals['_UPLOADCODESREQUEST']._serialized_start=1459
-  _globals['_UPLOADCODESREQUEST']._serialized_end=1513
-  _globals['_UPLOADCODESRESPONSE']._serialized_start=1516
-  _globals['_UPLOADCODESRESPONSE']._serialized_end=1647
-  _globals['_SERIESSERVICE']._serialized_start=2022
-  _globals['_SERIESSERVICE']._serialized_end=2439
+  _globals['_SERIESSERVICE'].methods_by_name['ListSeriesCoupons']._loaded_options = None
+  _globals['_SERIESSERVICE'].methods_by_name['ListSeriesCoupons']._serialized_options = b'\202\323\344\223\002 \022\036/v1/series/{series_id}/coupons'
+  _globals['_DISCOUNTTYPE']._serialized_start=2287
+  _globals['_DISCOUNTTYPE']._serialized_end=2379
+  _globals['_CODESOURCE']._serialized_start=2381
+  _globals['_CODESOURCE']._serialized_end=2500
+  _globals['_COUPONVALIDITY']._serialized_start=2503
+  _globals['_COUPONVALIDITY']._serialized_end=2657
+  _globals['_SERIES']._serialized_start=167
+  _globals['_SERIES']._serialized_end=1474
+  _globals['_SERIES_CUSTOMPROPERTYMAPENTRY']._serialized_start=1293
+  _globals['_SERIES_CUSTOMPROPERTYMAPENTRY']._serialized_end=1349
+  _globals['_CREATESERIESREQUEST']._serialized_start=1476
+  _globals['_CREATESERIESREQUEST']._serialized_end=1532
+  _globals['_GETSERIESREQUEST']._serialized_start=1534
+  _globals['_GETSERIESREQUEST']._serialized_end=1571
+  _globals['_LISTSERIESREQUEST']._serialized_start=1573
+  _globals['_LISTSERIESREQUEST']._serialized_end=1631
+  _globals['_LISTSERIESRESPONSE']._serialized_start=1633
+  _globals['_LISTSERIESRESPONSE']._serialized_end=1713
+  _globals['_UPLOADCODESREQUEST']._serialized_start=1715
+  _globals['_UPLOADCODESREQUEST']._serialized_end=1769
+  _globals['_UPLOADCODESRESPONSE']._serialized_start=1772
+  _globals['_UPLOADCODESRESPONSE']._serialized_end=1903
+  _globals['_LISTSERIESCOUPONSREQUEST']._serialized_start=1906
+  _globals['_LISTSERIESCOUPONSREQUEST']._serialized_end=2195
+  _globals['_LISTSERIESCOUPONSRESPONSE']._serialized_start=2197
+  _globals['_LISTSERIESCOUPONSRESPONSE']._serialized_end=2285
+  _globals['_SERIESSERVICE']._serialized_start=2660
+  _globals['_SERIESSERVICE']._serialized_end=3214
 # @@protoc_insertion_point(module_scope)

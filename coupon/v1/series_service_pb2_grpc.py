@@ -27,7 +27,8 @@ if _version_not_supported:
 
 class SeriesServiceStub:
     """SeriesService creates and inspects coupon series of the caller's
-    organisation and uploads codes to UPLOADED series.
+    organisation, uploads codes to UPLOADED series and lists the coupons a
+    series issued.
     """
 
     def __init__(self, channel):
@@ -56,11 +57,17 @@ class SeriesServiceStub:
                 request_serializer=coupon_dot_v1_dot_series__service__pb2.UploadCodesRequest.SerializeToString,
                 response_deserializer=coupon_dot_v1_dot_series__service__pb2.UploadCodesResponse.FromString,
                 _registered_method=True)
+        self.ListSeriesCoupons = channel.unary_unary(
+                '/coupon.v1.SeriesService/ListSeriesCoupons',
+                request_serializer=coupon_dot_v1_dot_series__service__pb2.ListSeriesCouponsRequest.SerializeToString,
+                response_deserializer=coupon_dot_v1_dot_series__service__pb2.ListSeriesCouponsResponse.FromString,
+                _registered_method=True)
 
 
 class SeriesServiceServicer:
     """SeriesService creates and inspects coupon series of the caller's
-    organisation and uploads codes to UPLOADED series.
+    organisation, uploads codes to UPLOADED series and lists the coupons a
+    series issued.
     """
 
     def CreateSeries(self, request, context):
@@ -93,6 +100,15 @@ class SeriesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSeriesCoupons(self, request, context):
+        """ListSeriesCoupons lists the coupons a series has issued, by ascending
+        issue time (then id), filtered by state, by issuance metadata and by
+        issue time. Codes of an uploaded pool not yet issued are not listed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SeriesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -116,6 +132,11 @@ def add_SeriesServiceServicer_to_server(servicer, server):
                     request_deserializer=coupon_dot_v1_dot_series__service__pb2.UploadCodesRequest.FromString,
                     response_serializer=coupon_dot_v1_dot_series__service__pb2.UploadCodesResponse.SerializeToString,
             ),
+            'ListSeriesCoupons': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSeriesCoupons,
+                    request_deserializer=coupon_dot_v1_dot_series__service__pb2.ListSeriesCouponsRequest.FromString,
+                    response_serializer=coupon_dot_v1_dot_series__service__pb2.ListSeriesCouponsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'coupon.v1.SeriesService', rpc_method_handlers)
@@ -126,7 +147,8 @@ def add_SeriesServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class SeriesService:
     """SeriesService creates and inspects coupon series of the caller's
-    organisation and uploads codes to UPLOADED series.
+    organisation, uploads codes to UPLOADED series and lists the coupons a
+    series issued.
     """
 
     @staticmethod
@@ -227,6 +249,33 @@ class SeriesService:
             '/coupon.v1.SeriesService/UploadCodes',
             coupon_dot_v1_dot_series__service__pb2.UploadCodesRequest.SerializeToString,
             coupon_dot_v1_dot_series__service__pb2.UploadCodesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSeriesCoupons(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coupon.v1.SeriesService/ListSeriesCoupons',
+            coupon_dot_v1_dot_series__service__pb2.ListSeriesCouponsRequest.SerializeToString,
+            coupon_dot_v1_dot_series__service__pb2.ListSeriesCouponsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -15,6 +15,7 @@ from ..domain.model import (
     Customer,
     DiscountType,
     IssuanceMetadata,
+    Redemption,
     Series,
     SeriesPolicy,
 )
@@ -87,6 +88,9 @@ def policy_values(policy: SeriesPolicy) -> dict[str, Any]:
         "externally_managed": policy.externally_managed,
         "redemption_valid_after_days": policy.redemption_valid_after_days,
         "custom_properties": json.dumps(dict(policy.custom_properties), sort_keys=True),
+        "max_redemptions_per_coupon": policy.max_redemptions_per_coupon,
+        "max_redemptions_per_customer": policy.max_redemptions_per_customer,
+        "max_redemptions": policy.max_redemptions,
     }
 
 
@@ -116,6 +120,9 @@ def series_from_row(row: Row[*tuple[Any, ...]]) -> Series:
         externally_managed=row.externally_managed,
         redemption_valid_after_days=row.redemption_valid_after_days,
         custom_properties=json.loads(row.custom_properties),
+        max_redemptions_per_coupon=row.max_redemptions_per_coupon,
+        max_redemptions_per_customer=row.max_redemptions_per_customer,
+        max_redemptions=row.max_redemptions,
     )
     return Series(
         id=row.id,
@@ -128,6 +135,12 @@ def series_from_row(row: Row[*tuple[Any, ...]]) -> Series:
 
 
 def coupon_from_row(row: Row[*tuple[Any, ...]]) -> Coupon:
+    """A coupon row joined with its series' redemption limits (see coupon_repository)."""
+    limits = SeriesPolicy(
+        code_source=CodeSource(row.code_source),
+        max_redemptions_per_coupon=row.max_redemptions_per_coupon,
+        max_redemptions_per_customer=row.max_redemptions_per_customer,
+    )
     return Coupon(
         id=row.id,
         code=row.code,
@@ -143,5 +156,24 @@ def coupon_from_row(row: Row[*tuple[Any, ...]]) -> Coupon:
             notes=row.notes,
             reason=row.reason,
         ),
+        request_id=row.request_id,
+        uses_allowed=limits.uses_per_coupon,
+        latest_redeemed_at=from_db(row.latest_redeemed_at),
+        revoked_at=from_db(row.revoked_at),
+        revoke_reason=row.revoke_reason,
+    )
+
+
+def redemption_from_row(row: Row[*tuple[Any, ...]]) -> Redemption:
+    return Redemption(
+        id=row.id,
+        coupon_id=row.coupon_id,
+        code=row.code,
+        series_id=row.series_id,
+        customer_id=row.customer_id,
+        redeemed_at=from_db(row.redeemed_at),
+        bill_number=row.bill_number,
+        bill_amount=row.bill_amount,
+        reversed_at=from_db(row.reversed_at),
         request_id=row.request_id,
     )

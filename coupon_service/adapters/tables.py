@@ -90,6 +90,9 @@ series = Table(
     Column("custom_properties", Text, nullable=False, server_default="{}"),
     Column("num_uploaded", BigInteger, nullable=False, server_default="0"),
     Column("created_at", DateTime, nullable=False),
+    Column("max_redemptions_per_coupon", Integer, nullable=False, server_default="1"),
+    Column("max_redemptions_per_customer", Integer),
+    Column("max_redemptions", BigInteger),
 )
 
 # How many coupons a series has issued, kept apart from its row: a popular series would
@@ -127,6 +130,11 @@ coupons = Table(
     Column("notes", String(250), nullable=False, server_default=""),
     Column("reason", String(250), nullable=False, server_default=""),
     Column("request_id", String(128)),
+    # Redemptions take uses with a guarded update of redemption_count (< the series' limit,
+    # and never once revoked_at is set), so the row itself holds the limit.
+    Column("latest_redeemed_at", DateTime),
+    Column("revoked_at", DateTime),
+    Column("revoke_reason", String(250), nullable=False, server_default=""),
     ForeignKeyConstraint(["org_id", "series_id"], ["series.org_id", "series.id"]),
     ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
     # Per-customer counts and pool claims: (series, NULL customer) rows in id order.
@@ -141,6 +149,63 @@ coupons = Table(
         sqlite_where=text("shared_code = 0"),
         postgresql_where=text("shared_code = false"),
     ),
+    # A GENERIC code is one row per customer holding it: looked up by code and customer.
+    Index(
+        "ix_coupons_org_id_code_customer_id_shared",
+        "org_id",
+        "code",
+        "customer_id",
+        sqlite_where=text("shared_code = 1"),
+        postgresql_where=text("shared_code = true"),
+    ),
+    # ListSeriesCoupons pages through a series by issue time: every filter but sourceId and
+    # REVOKED is read off this order, sourceId and revocations (rare) have their own.
+    Index(None, "org_id", "series_id", "issued_at", "id"),
+    Index(None, "org_id", "series_id", "source_id", "issued_at", "id"),
+    Index(
+        "ix_coupons_org_id_series_id_issued_at_id_revoked",
+        "org_id",
+        "series_id",
+        "issued_at",
+        "id",
+        sqlite_where=text("revoked_at IS NOT NULL"),
+        postgresql_where=text("revoked_at IS NOT NULL"),
+    ),
+)
+
+# One use of a coupon. A reversal stamps reversed_at and keeps the row. The request id is the
+# idempotency key of the call that redeemed: unique per organisation, kept with its redemption
+# for good, with a digest of that call's request so a different request under it is refused.
+redemptions = Table(
+    "redemptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("orgs.id"), nullable=False),
+    Column("coupon_id", Id, ForeignKey("coupons.id"), nullable=False),
+    Column("series_id", BigInteger, nullable=False),
+    Column("customer_id", BigInteger, nullable=False),
+    Column("redeemed_at", DateTime, nullable=False),
+    Column("bill_number", String(100), nullable=False, server_default=""),
+    Column("bill_amount", BigInteger),  # In the currency's minor unit: exact, no rounding.
+    Column("reversed_at", DateTime),
+    Column("request_id", String(128)),
+    Column("fingerprint", String(64)),
+    ForeignKeyConstraint(["org_id", "series_id"], ["series.org_id", "series.id"]),
+    ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+    UniqueConstraint("org_id", "request_id"),
+    Index(None, "coupon_id", "id"),
+)
+
+# The total limit of a GENERIC series (maxRedemptions): its redemptions not reversed, in one
+# row per limited series, taken with a guarded increment. Only such series have a row, so an
+# unlimited series' redemptions never queue on one.
+series_redemptions = Table(
+    "series_redemptions",
+    metadata,
+    Column("org_id", Id, primary_key=True),
+    Column("series_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("redeemed", BigInteger, nullable=False, server_default="0"),
+    ForeignKeyConstraint(["org_id", "series_id"], ["series.org_id", "series.id"]),
 )
 
 issue_requests = Table(

@@ -27,6 +27,7 @@ from .customer_repository import SqlCustomerRepository
 from .database import check_sqlite_file, is_sqlite
 from .org_repository import SqlOrgRepository
 from .postgres_batch import run_postgres_batch
+from .redemption_repository import SqlRedemptionRepository
 from .request_repository import SqlRequestRepository
 from .series_repository import SqlSeriesRepository
 from .sqlite_batch import run_sqlite_batch
@@ -46,6 +47,7 @@ class SqlTransaction:
         self.customers = SqlCustomerRepository(connection)
         self.series = SqlSeriesRepository(connection)
         self.coupons = SqlCouponRepository(connection)
+        self.redemptions = SqlRedemptionRepository(connection)
         self.credentials = SqlCredentialRepository(connection)
         self.requests = SqlRequestRepository(connection)
 

@@ -47,8 +47,9 @@ class Scope(enum.Enum):
 _INCLUDED = {Scope.ISSUE: {Scope.ISSUE}, Scope.MANAGE: {Scope.ISSUE, Scope.MANAGE}}
 
 # The scope each operation needs, named as the gRPC methods are; the REST routes map onto the
-# same names. Issuing clients may read what they issue from (series, customers, their coupons);
-# changing series, pools and customers is management. An operation not listed needs MANAGE.
+# same names. Issuing clients may read what they issue from (series, customers, their coupons)
+# and redeem and reverse what they issued, as a point of sale does; changing series, pools and
+# customers, and revoking coupons, is management. An operation not listed needs MANAGE.
 OPERATION_SCOPES: dict[str, Scope] = {
     "IssueMultiple": Scope.ISSUE,
     "BulkIssue": Scope.ISSUE,
@@ -56,10 +57,16 @@ OPERATION_SCOPES: dict[str, Scope] = {
     "ListSeries": Scope.ISSUE,
     "GetCustomer": Scope.ISSUE,
     "ListCustomerCoupons": Scope.ISSUE,
+    "GetCoupon": Scope.ISSUE,
+    "ValidateCoupon": Scope.ISSUE,
+    "RedeemCoupon": Scope.ISSUE,
+    "ReverseRedemption": Scope.ISSUE,
+    "ListSeriesCoupons": Scope.ISSUE,
     "CreateSeries": Scope.MANAGE,
     "UploadCodes": Scope.MANAGE,
     "CreateCustomer": Scope.MANAGE,
     "UpdateCustomer": Scope.MANAGE,
+    "RevokeCoupon": Scope.MANAGE,
 }
 
 

@@ -2,11 +2,13 @@
 
 CouponServiceError
 ├── InvalidRequest        756, 677, 629: the request itself is wrong; nothing was read or written
-├── NotFound              701 customer, 707 series: unknown in the caller's organisation
+├── NotFound              701 customer, 707 series, 901 coupon, 909 redemption: unknown in the
+│                         caller's organisation
 ├── AlreadyExists         629: an id or identifier is already taken (management calls)
 ├── Expired               713: the series or the coupon's validity has ended
 ├── AlreadyHasCoupon      709: one per customer, already held, and resending is off
 ├── NothingIssued         6xx: the policy allowed none of the requested coupons
+├── NotRedeemable         902-908: the coupon cannot be redeemed by this customer now
 ├── RequestIdReused       629: an idempotency key came back with a different request
 └── Unavailable           678: the database could not do the work; nothing was written, retry
 
@@ -43,6 +45,16 @@ class ErrorCode(enum.IntEnum):
     PARTIAL_ONLY_ONE_PER_CUSTOMER = 5004
     PARTIAL_SERIES_EXHAUSTED = 5005
     PARTIAL_ISSUE_FAILED = 5006
+    # After issuing: the service's own range, which no document defines.
+    COUPON_NOT_FOUND = 901
+    COUPON_WRONG_CUSTOMER = 902
+    COUPON_NOT_YET_VALID = 903
+    COUPON_EXPIRED = 904
+    COUPON_REVOKED = 905
+    COUPON_USED_UP = 906
+    CUSTOMER_REDEMPTION_LIMIT_REACHED = 907
+    SERIES_REDEMPTION_LIMIT_REACHED = 908
+    REDEMPTION_NOT_FOUND = 909
 
 
 class ErrorKind(enum.Enum):
@@ -111,6 +123,15 @@ class NothingIssued(CouponServiceError):
         self.kind = kind
 
 
+class NotRedeemable(CouponServiceError):
+    """The coupon cannot be redeemed by this customer now; `kind` follows the reason: a limit
+    reached is RESOURCE_EXHAUSTED, anything else about the coupon FAILED_PRECONDITION."""
+
+    def __init__(self, code: ErrorCode, message: str, *, kind: ErrorKind, **kwargs: object) -> None:
+        super().__init__(code, message, **kwargs)  # type: ignore[arg-type]
+        self.kind = kind
+
+
 class RequestIdReused(CouponServiceError):
     kind = ErrorKind.FAILED_PRECONDITION
 
@@ -145,6 +166,23 @@ def customer_not_found() -> NotFound:
 def series_not_found(series_id: int) -> NotFound:
     return NotFound(
         ErrorCode.SERIES_INVALID, SERIES_INVALID_MESSAGE, metadata={"seriesId": str(series_id)}
+    )
+
+
+def coupon_not_found() -> NotFound:
+    return NotFound(
+        ErrorCode.COUPON_NOT_FOUND,
+        "No coupon was issued with this code or id in the organisation",
+        field="coupon",
+    )
+
+
+def redemption_not_found(redemption_id: int) -> NotFound:
+    return NotFound(
+        ErrorCode.REDEMPTION_NOT_FOUND,
+        "No redemption has this id in the organisation",
+        metadata={"redemptionId": str(redemption_id)},
+        field="redemptionId",
     )
 
 

@@ -111,6 +111,18 @@ class SeriesPolicy:
     externally_managed: bool = False
     redemption_valid_after_days: int = 0
     custom_properties: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # How often one coupon may be redeemed; for a GENERIC series the per-customer limit, when
+    # set, takes its place (each customer's holding of the shared code is one coupon row).
+    max_redemptions_per_coupon: int = 1
+    max_redemptions_per_customer: int | None = None  # GENERIC only.
+    max_redemptions: int | None = None  # GENERIC only: every customer's redemptions together.
+
+    @property
+    def uses_per_coupon(self) -> int:
+        """How many times one coupon of the series may be redeemed."""
+        if self.code_source is CodeSource.GENERIC and self.max_redemptions_per_customer is not None:
+            return self.max_redemptions_per_customer
+        return self.max_redemptions_per_coupon
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,7 +167,7 @@ class IssuedCoupon(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class Coupon:
-    """An issued coupon with its audit trail."""
+    """An issued coupon with its audit trail and what its redemptions left of it."""
 
     id: int
     code: str
@@ -163,6 +175,26 @@ class Coupon:
     customer_id: int
     issued_at: datetime
     valid_till: datetime | None
-    redemption_count: int
+    redemption_count: int  # Uses taken: redemptions not reversed.
     metadata: IssuanceMetadata
+    request_id: str | None
+    uses_allowed: int = 1  # The series' SeriesPolicy.uses_per_coupon.
+    latest_redeemed_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoke_reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Redemption:
+    """One use of a coupon; a reversal gives the use back and keeps the record."""
+
+    id: int
+    coupon_id: int
+    code: str
+    series_id: int
+    customer_id: int
+    redeemed_at: datetime
+    bill_number: str
+    bill_amount: int | None  # In the currency's minor unit.
+    reversed_at: datetime | None
     request_id: str | None

@@ -140,6 +140,11 @@ def check_policy_limits(policy: SeriesPolicy) -> None:
         _check_range("maxCreate", policy.max_create, 0, MAX_ID)
     if policy.max_vouchers_per_user is not None:
         _check_range("maxVouchersPerUser", policy.max_vouchers_per_user, 1, MAX_INT32)
+    _check_range("maxRedemptionsPerCoupon", policy.max_redemptions_per_coupon, 1, MAX_INT32)
+    if policy.max_redemptions_per_customer is not None:
+        _check_range("maxRedemptionsPerCustomer", policy.max_redemptions_per_customer, 1, MAX_INT32)
+    if policy.max_redemptions is not None:
+        _check_range("maxRedemptions", policy.max_redemptions, 1, MAX_ID)
     _check_moment("validTill", policy.valid_till)
     _check_moment("fixedExpiryDate", policy.fixed_expiry_date)
 
@@ -178,3 +183,33 @@ def check_request_id(request_id: str | None) -> None:
         raise invalid_input(
             "requestId", f"requestId must be at most {MAX_REQUEST_ID_LENGTH} characters"
         )
+
+
+MAX_COUPON_CODE_LENGTH = 100  # The coupons.code column.
+MAX_BILL_NUMBER_LENGTH = 100
+MAX_REVOKE_REASON_LENGTH = 250
+
+
+def check_coupon_code(field: str, code: str) -> None:
+    """A code a caller names to look a coupon up: given, and one a coupon could have."""
+    if not code.strip():
+        raise mandatory(field, f"{field} is mandatory to set")
+    check_printable(field, code)
+    if len(code) > MAX_COUPON_CODE_LENGTH:
+        raise invalid_input(field, f"{field} takes at most {MAX_COUPON_CODE_LENGTH} characters")
+
+
+def check_bill(bill_number: str, bill_amount: int | None) -> None:
+    check_printable("billNumber", bill_number)
+    if len(bill_number) > MAX_BILL_NUMBER_LENGTH:
+        raise invalid_input(
+            "billNumber", f"billNumber takes at most {MAX_BILL_NUMBER_LENGTH} characters"
+        )
+    if bill_amount is not None:
+        _check_range("billAmount", bill_amount, 0, MAX_ID)
+
+
+def check_revoke_reason(reason: str) -> None:
+    check_text("reason", reason)
+    if len(reason) > MAX_REVOKE_REASON_LENGTH:
+        raise invalid_input("reason", f"reason takes at most {MAX_REVOKE_REASON_LENGTH} characters")

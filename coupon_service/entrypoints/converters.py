@@ -14,7 +14,7 @@ from coupon.v1 import (
     series_service_pb2,
 )
 
-from ..domain.errors import CouponServiceError, invalid_input
+from ..domain.errors import CouponServiceError, InvalidRequest, invalid_input
 from ..domain.issuing import SeriesOutcome
 from ..domain.model import (
     CodeSource,
@@ -99,9 +99,14 @@ def metadata(message: common_pb2.IssuanceMetadata) -> IssuanceMetadata:
     )
 
 
+def series_named_twice() -> InvalidRequest:
+    """Both spellings of the series at once: which one was meant cannot be known."""
+    return invalid_input("seriesIds", "set seriesId or seriesIds, not both")
+
+
 def issue_request(message: coupon_service_pb2.IssueMultipleRequest) -> IssueRequest:
     if message.seriesIds and message.seriesId:
-        raise invalid_input("seriesIds", "set seriesId or seriesIds, not both")
+        raise series_named_twice()
     series_ids = list(message.seriesIds) or ([message.seriesId] if message.seriesId else [])
     return IssueRequest(
         series_ids=series_ids,
@@ -159,6 +164,13 @@ def series_policy(message: series_service_pb2.Series) -> SeriesPolicy:
         externally_managed=message.externally_managed,
         redemption_valid_after_days=message.redemption_valid_after_days,
         custom_properties=dict(message.custom_property_map),
+        max_redemptions_per_coupon=message.max_redemptions_per_coupon
+        if message.HasField("max_redemptions_per_coupon")
+        else 1,
+        max_redemptions_per_customer=message.max_redemptions_per_customer
+        if message.HasField("max_redemptions_per_customer")
+        else None,
+        max_redemptions=message.max_redemptions if message.HasField("max_redemptions") else None,
     )
 
 
@@ -245,13 +257,13 @@ def issued_coupon(coupon: IssuedCoupon) -> coupon_service_pb2.IssuedCoupon:
     )
 
 
-def _outcome_errors(outcome: SeriesOutcome, name_series: bool) -> list[common_pb2.IssueError]:
+def _outcome_errors(outcome: SeriesOutcome) -> list[common_pb2.IssueError]:
     return [
         common_pb2.IssueError(
             status=False,
             code=int(reason.partial_code),
             message=reason.message,
-            seriesId=outcome.series.id if name_series else 0,
+            seriesId=outcome.series.id,
         )
         for reason, _count in outcome.shortfalls
     ]
@@ -269,13 +281,16 @@ def issue_multiple_response(
         failureCount=result.failure_count,
         successCount=result.success_count,
         customer=customer_view(result.customer),
-        errors=[e for outcome in result.outcomes for e in _outcome_errors(outcome, several)],
+        errors=[e for outcome in result.outcomes for e in _outcome_errors(outcome)],
         couponConfigs=configs if several else [],
     )
 
 
-def error_entry(error: CouponServiceError) -> common_pb2.IssueError:
-    return common_pb2.IssueError(status=False, code=int(error.code), message=error.message)
+def error_entry(error: CouponServiceError, series_id: int = 0) -> common_pb2.IssueError:
+    """An `errors` entry; `series_id` names the series it is about (0: the call as a whole)."""
+    return common_pb2.IssueError(
+        status=False, code=int(error.code), message=error.message, seriesId=series_id
+    )
 
 
 def bulk_issue_response(result: BulkIssueResult) -> coupon_service_pb2.BulkIssueResponse:
@@ -302,7 +317,7 @@ def bulk_issue_response(result: BulkIssueResult) -> coupon_service_pb2.BulkIssue
                 )
             )
         if entry.error is not None:
-            message.errors.append(error_entry(entry.error))
+            message.errors.append(error_entry(entry.error, entry.series_id))
         entries.append(message)
     return coupon_service_pb2.BulkIssueResponse(
         response=entries, totalCount=len(entries), failureCount=result.failure_count
@@ -358,6 +373,9 @@ def series_message(series: Series) -> series_service_pb2.Series:
         num_uploaded_non_issued=series.num_uploaded_non_issued,
         latest_issual_time=_timestamp(series.latest_issued_at),
         create_time=_timestamp(series.created_at),
+        max_redemptions_per_coupon=policy.max_redemptions_per_coupon,
+        max_redemptions_per_customer=policy.max_redemptions_per_customer,
+        max_redemptions=policy.max_redemptions,
     )
     return message
 

@@ -1,17 +1,25 @@
-"""Use cases for customers: create, update, look up, and list the coupons they hold."""
+"""Use cases for customers: create, import, update, look up, and list the coupons they hold."""
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 from ..domain import validation
-from ..domain.errors import AlreadyExists, ErrorCode, customer_not_found, invalid_input
+from ..domain.errors import (
+    AlreadyExists,
+    ErrorCode,
+    InvalidRequest,
+    customer_not_found,
+    invalid_input,
+)
 from ..domain.model import Coupon, Customer, CustomerRef, IdentifierType
 from .issuing import utcnow
 from .paging import Page, page_after, page_size_or_default, read_page_token
-from .unit_of_work import IdentifierTaken, UnitOfWork
+from .unit_of_work import IdentifierTaken, Transaction, UnitOfWork
 
 _MOBILE = re.compile(r"^\+?[0-9]{6,20}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
@@ -90,6 +98,156 @@ async def import_customers(
     except IdentifierTaken as taken:
         raise _taken(taken) from None
     return created
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerRecord:
+    """One customer to import: the values it gives; None (or "") leaves a field as it is."""
+
+    mobile: str | None = None
+    email: str | None = None
+    external_id: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+    def refs(self) -> list[CustomerRef]:
+        """Its identifiers: each finds the customer it may already be."""
+        given = (
+            (IdentifierType.MOBILE, self.mobile),
+            (IdentifierType.EMAIL, self.email),
+            (IdentifierType.EXTERNAL_ID, self.external_id),
+        )
+        return [CustomerRef(kind, value) for kind, value in given if value]
+
+
+class ImportAction(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportOutcome:
+    """What importing one record did: the customer it created or matched, or why it could not."""
+
+    action: ImportAction
+    customer_id: int = 0
+    reason: str = ""
+
+
+IMPORT_CHUNK = 500  # Records per transaction: short transactions, a few statements each.
+_RECORD_FIELDS = ("mobile", "email", "external_id", "first_name", "last_name")
+
+
+def check_record(record: CustomerRecord) -> None:
+    """Refuses a record no customer could be made of, by the rules of check_customer."""
+    check_customer(_customer_of(record, utcnow()))
+
+
+_HELD_AS = {
+    IdentifierType.MOBILE: "mobile",
+    IdentifierType.EMAIL: "email",
+    IdentifierType.EXTERNAL_ID: "external_id",
+}
+
+
+async def find_for_import(
+    record: CustomerRecord, find: Callable[[CustomerRef], Awaitable[Customer | None]]
+) -> dict[IdentifierType, Customer | None]:
+    """The customer each of the record's identifiers finds, through `find`. An identifier that
+    a customer found by an earlier one holds already is not looked up again: identifiers are
+    unique, so it can find no other (re-importing a file costs one lookup per record)."""
+    found: dict[IdentifierType, Customer | None] = {}
+    for ref in record.refs():
+        holder = next(
+            (c for c in found.values() if c and getattr(c, _HELD_AS[ref.type]) == ref.value),
+            None,
+        )
+        found[ref.type] = holder or await find(ref)
+    return found
+
+
+def match_for_import(
+    record: CustomerRecord, found: Mapping[IdentifierType, Customer | None]
+) -> Customer | None:
+    """The one customer the record's identifiers found (`found`: by each of `record.refs()`),
+    None when they found nobody. Identifiers finding two different customers are refused."""
+    named = {kind: customer for kind, customer in found.items() if customer is not None}
+    if len({customer.id for customer in named.values()}) > 1:
+        which = ", ".join(f"its {kind.value} is customer {c.id}" for kind, c in named.items())
+        raise invalid_input("customer", f"the record names two customers: {which}")
+    return next(iter(named.values()), None)
+
+
+def import_changes(record: CustomerRecord, customer: Customer) -> CustomerChanges | None:
+    """What the record changes of `customer`; None when the customer holds every value given."""
+    changes = {
+        name: value
+        for name in _RECORD_FIELDS
+        if (value := getattr(record, name)) and value != getattr(customer, name)
+    }
+    return CustomerChanges(**changes) if changes else None
+
+
+async def import_or_update_customers(
+    uow: UnitOfWork,
+    org_id: int,
+    records: Sequence[CustomerRecord],
+    *,
+    now: datetime | None = None,
+) -> list[ImportOutcome]:
+    """Creates or updates one customer per record, IMPORT_CHUNK records per transaction; the
+    outcomes are in the records' order.
+
+    A record is matched to an existing customer by any of its identifiers and updates it, so
+    importing the same records again creates nothing and changes nothing. A record that cannot
+    be imported (invalid, or naming two customers) is rejected alone; the others go on.
+    """
+    outcomes: list[ImportOutcome] = []
+    for start in range(0, len(records), IMPORT_CHUNK):
+        stamp = now or utcnow()
+        async with uow.transaction() as tx:
+            for record in records[start : start + IMPORT_CHUNK]:
+                outcomes.append(await _import_one(tx, org_id, record, stamp))
+    return outcomes
+
+
+async def _import_one(
+    tx: Transaction, org_id: int, record: CustomerRecord, stamp: datetime
+) -> ImportOutcome:
+    try:
+        check_record(record)
+        found = await find_for_import(record, lambda ref: tx.customers.find(org_id, ref))
+        existing = match_for_import(record, found)
+        if existing is None:
+            created = await tx.customers.add(org_id, _customer_of(record, stamp))
+            return ImportOutcome(ImportAction.CREATED, created.id)
+        changes = import_changes(record, existing)
+        if changes is None:
+            return ImportOutcome(ImportAction.UNCHANGED, existing.id)
+        given = {k: v for k, v in dataclasses.asdict(changes).items() if v is not None}
+        updated = dataclasses.replace(existing, **given, updated_at=stamp)
+        check_customer(updated)
+        await tx.customers.update(org_id, updated)
+        return ImportOutcome(ImportAction.UPDATED, existing.id)
+    except InvalidRequest as refused:
+        return ImportOutcome(ImportAction.REJECTED, reason=refused.message)
+    except IdentifierTaken as taken:  # Another writer took an identifier since it was looked up.
+        return ImportOutcome(ImportAction.REJECTED, reason=_taken(taken).message)
+
+
+def _customer_of(record: CustomerRecord, stamp: datetime) -> Customer:
+    return Customer(
+        id=0,
+        first_name=record.first_name or "",
+        last_name=record.last_name or "",
+        mobile=record.mobile,
+        email=record.email,
+        external_id=record.external_id,
+        created_at=stamp,
+        updated_at=stamp,
+    )
 
 
 async def update_customer(

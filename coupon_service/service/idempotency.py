@@ -53,11 +53,13 @@ def fingerprint(operation: str, request: IssueRequest | BulkIssueRequest) -> str
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def request_id_reused() -> RequestIdReused:
+def request_id_reused(key_name: str = "requestId") -> RequestIdReused:
+    """`key_name` is the key as the caller sent it, which only the door knows: the use case
+    says `requestId` (the gRPC field), the REST shim says its `Idempotency-Key` header."""
     return RequestIdReused(
         ErrorCode.INVALID_INPUT,
-        "requestId was already used for a different request",
-        field="requestId",
+        f"{key_name} was already used for a different request",
+        field=key_name,
     )
 
 

@@ -69,6 +69,13 @@ def check_policy(policy: SeriesPolicy) -> None:
         )
     if policy.coupon_validity is CouponValidity.FIXED_DATE and policy.fixed_expiry_date is None:
         raise invalid_input("fixedExpiryDate", "a FIXED_DATE validity needs fixedExpiryDate")
+    if policy.code_source is not CodeSource.GENERIC:
+        for field, limit in (
+            ("maxRedemptionsPerCustomer", policy.max_redemptions_per_customer),
+            ("maxRedemptions", policy.max_redemptions),
+        ):
+            if limit is not None:
+                raise invalid_input(field, f"{field} applies to a GENERIC series only")
 
 
 async def create_series(

@@ -13,9 +13,11 @@ from ..domain.model import (
     Coupon,
     Customer,
     CustomerRef,
+    Redemption,
     Series,
     SeriesPolicy,
 )
+from ..domain.redemption import CouponState
 from .batch_store import BatchStore as BatchStore
 
 _Result = TypeVar("_Result")
@@ -65,10 +67,106 @@ class SeriesRepository(Protocol):
     async def add(self, org_id: int, series_id: int | None, policy: SeriesPolicy) -> Series: ...
 
 
+@dataclasses.dataclass(frozen=True)
+class CouponFilter:
+    """Which of a series' coupons a list shows. A state is judged at `at`, with the series'
+    `uses_allowed` telling a used-up coupon from one with uses left (see redemption.state_of).
+    Empty texts and None match every coupon."""
+
+    at: datetime
+    uses_allowed: int
+    state: CouponState | None = None
+    source_type: str = ""
+    source_id: str = ""
+    source_activity: str = ""
+    issued_after: datetime | None = None  # Inclusive.
+    issued_before: datetime | None = None  # Exclusive.
+
+
+CouponPosition = tuple[datetime, int]  # (issued_at, id): where a page of a series' coupons ends.
+
+
 class CouponRepository(Protocol):
+    """Issued coupons only: an uploaded code still in its pool is no coupon yet."""
+
     async def of_customer(
         self, org_id: int, customer_id: int, series_id: int | None, after_id: int, limit: int
     ) -> list[Coupon]: ...
+    async def get(self, org_id: int, coupon_id: int) -> Coupon | None: ...
+    async def with_code(self, org_id: int, code: str, holder_id: int | None) -> Coupon | None:
+        """The coupon with this unshared code, or `holder_id`'s holding of this shared code."""
+        ...
+
+    async def is_shared_code(self, org_id: int, code: str) -> bool:
+        """Whether some customer holds this code as a GENERIC series' shared code."""
+        ...
+
+    async def of_series(
+        self,
+        org_id: int,
+        series_id: int,
+        where: CouponFilter,
+        after: CouponPosition | None,
+        limit: int,
+    ) -> list[Coupon]: ...
+    async def take_use(self, org_id: int, coupon_id: int, uses_allowed: int, at: datetime) -> bool:
+        """Adds one redemption to the coupon if it is issued, not revoked, valid at `at` and
+        has fewer than `uses_allowed`: one guarded UPDATE, False when the guard refused."""
+        ...
+
+    async def give_back_use(self, org_id: int, coupon_id: int) -> bool: ...
+    async def revoke(self, org_id: int, coupon_id: int, reason: str, at: datetime) -> bool:
+        """Revokes the coupon unless it already is; False when it was (or is no coupon)."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class NewRedemption:
+    org_id: int
+    coupon_id: int
+    code: str
+    series_id: int
+    customer_id: int
+    redeemed_at: datetime
+    bill_number: str
+    bill_amount: int | None
+    request_id: str | None
+    fingerprint: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredRedemption:
+    """A redemption with the digest of the request that made it."""
+
+    redemption: Redemption
+    fingerprint: str | None
+
+
+class RedemptionRepository(Protocol):
+    async def add(self, new: NewRedemption) -> Redemption | None:
+        """Stores the redemption; None when its request id is already taken (the constraint
+        decides between concurrent calls with one key)."""
+        ...
+
+    async def get(self, org_id: int, redemption_id: int) -> Redemption | None: ...
+    async def with_request_id(self, org_id: int, request_id: str) -> StoredRedemption | None: ...
+    async def of_coupon(self, org_id: int, coupon_id: int, limit: int) -> list[Redemption]:
+        """The coupon's newest redemptions first."""
+        ...
+
+    async def reverse(self, org_id: int, redemption_id: int, at: datetime) -> bool:
+        """Stamps the reversal unless there is one already; False when there was."""
+        ...
+
+    async def series_redeemed(self, org_id: int, series_id: int) -> int:
+        """The redemptions not reversed of a series with a total limit."""
+        ...
+
+    async def take_series_use(self, org_id: int, series_id: int, limit: int) -> bool:
+        """Counts one more redemption of the series if it has fewer than `limit`."""
+        ...
+
+    async def give_back_series_use(self, org_id: int, series_id: int) -> None: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +202,8 @@ class Transaction(Protocol):
     def series(self) -> SeriesRepository: ...
     @property
     def coupons(self) -> CouponRepository: ...
+    @property
+    def redemptions(self) -> RedemptionRepository: ...
     @property
     def credentials(self) -> CredentialRepository: ...
     @property

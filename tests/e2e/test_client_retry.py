@@ -207,7 +207,8 @@ def test_the_service_config_retries_only_what_is_safe_to_resend():
     }
     assert ("SeriesService", "CreateSeries") not in methods
     assert ("CustomerService", "CreateCustomer") not in methods
-    assert len(methods) == 8 and ("CouponService", "IssueMultiple") in methods
+    assert len(methods) == 14 and ("CouponService", "IssueMultiple") in methods
+    assert ("CouponService", "RedeemCoupon") in methods  # Always with a requestId.
     assert method_config["retryPolicy"] == {
         "maxAttempts": 4,
         "initialBackoff": "0.100s",

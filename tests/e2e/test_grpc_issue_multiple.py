@@ -243,7 +243,7 @@ async def test_documented_external_id_body_on_generic_series_is_partial(coupons)
     assert [coupon.code for coupon in response.coupons] == ["DECATH10"]
     assert (response.totalCount, response.successCount, response.failureCount) == (2, 1, 1)
     assert error_entries(response) == [
-        (False, 5004, "Cannot issue more than one GENERIC coupon code.", 0)
+        (False, 5004, "Cannot issue more than one GENERIC coupon code.", 18426)
     ]
     config = response.couponConfig
     assert (config.id, config.description, config.info) == (
@@ -356,7 +356,7 @@ async def test_one_per_customer_series_is_partial_then_709(coupons):
     [coupon] = first.coupons
     assert len(coupon.code) == 28 and set(coupon.code) <= UNAMBIGUOUS
     assert error_entries(first) == [
-        (False, 5004, "Issue only one coupon. Since isAllowMultipleVouchersPerUser=false.", 0)
+        (False, 5004, "Issue only one coupon. Since isAllowMultipleVouchersPerUser=false.", 96004)
     ]
     assert first.couponConfig.description == "Only 1 issual"
 
@@ -438,7 +438,7 @@ async def test_per_customer_limit_is_partial_then_621(coupons):
 
     assert first.successCount == 3
     assert (second.totalCount, second.successCount, second.failureCount) == (3, 2, 1)
-    assert error_entries(second) == [(False, 5002, "max coupon per user exceeded", 0)]
+    assert error_entries(second) == [(False, 5002, "max coupon per user exceeded", 700002)]
 
     failure = await rich_failure(coupons.IssueMultiple(issue(700002, 1, mobile="919900000002")))
 
@@ -469,7 +469,7 @@ async def test_series_limit_is_partial_then_626(coupons, series):
     partial = await coupons.IssueMultiple(issue(700002, 5, mobile="919900000011"))
 
     assert (partial.totalCount, partial.successCount, partial.failureCount) == (5, 2, 3)
-    assert [(e.code, e.seriesId) for e in partial.errors] == [(5001, 0)]
+    assert [(e.code, e.seriesId) for e in partial.errors] == [(5001, 700002)]
     assert partial.couponConfig.numTotal == 50
     assert len(set(codes + [c.code for c in partial.coupons])) == 50
 
@@ -509,7 +509,7 @@ async def test_drained_pool_is_partial_then_702(coupons, series):
 
     assert first.successCount == 60
     assert (second.totalCount, second.successCount, second.failureCount) == (50, 40, 10)
-    assert [(e.code, e.seriesId) for e in second.errors] == [(5005, 0)]
+    assert [(e.code, e.seriesId) for e in second.errors] == [(5005, 700001)]
     issued = [c.code for c in first.coupons] + [c.code for c in second.coupons]
     assert sorted(issued) == [f"DEMO{number:04d}" for number in range(1, 101)]
     assert (second.couponConfig.numUploadedTotal, second.couponConfig.numUploadedNonIssued) == (

@@ -196,9 +196,18 @@ async def test_grpc_answers_the_same_mix_the_same_way(
         [], [713], [702], [621], [707],
     ]  # fmt: skip
     assert over_grpc.failureCount == 4 and over_grpc.totalCount == 5
+    # Over gRPC every error entry names its series; the documented REST entry has entityId.
+    assert [[e.seriesId for e in entry.errors] for entry in over_grpc.response] == [
+        [], [700003], [700001], [700002], [999999],
+    ]  # fmt: skip
 
     over_rest = (await post(http, {"seriesIds": series, "customer": {"mobile": MOBILE}})).json()
     assert [codes(entry) for entry in over_rest["response"]] == [[], [713], [702], [621], [707]]
+    assert all(
+        list(error) == ["status", "code", "message"]
+        for entry in over_rest["response"]
+        for error in entry["errors"]
+    )
     # 553379 allows one coupon per customer and resends it: the same coupon both ways.
     grpc_result = json_format.MessageToDict(over_grpc.response[0].result)
     rest_result = over_rest["response"][0]["result"]
@@ -225,5 +234,15 @@ async def test_idempotent_replay_over_grpc_returns_the_rest_answer(
     assert [[e.code for e in entry.errors] for entry in replayed.response] == [
         codes(entry) for entry in rest["response"]
     ]
+    assert [[e.seriesId for e in entry.errors] for entry in replayed.response] == [[], [700003], []]
     retried = (await post(http, body, **{"Idempotency-Key": key})).json()
     assert retried == rest
+    changed = await post(http, {**body, "seriesIds": [544770]}, **{"Idempotency-Key": key})
+    assert changed.status_code == 400
+    assert changed.json()["errors"] == [
+        {
+            "status": False,
+            "code": 629,
+            "message": "Idempotency-Key was already used for a different request",
+        }
+    ]

@@ -47,11 +47,14 @@ DOCUMENTED_SEVERAL_SERIES = """{
         "mobile": "11223569865"
     }
 }"""
+# The document's request table names the field `seriesIds`: its examples' body, so spelled.
+DOCUMENTED_SERIES_IDS = DOCUMENTED_SEVERAL_SERIES.replace('"seriesId"', '"seriesIds"')
 DOCUMENTED_REQUESTS = [
     DOCUMENTED_BY_MOBILE,
     DOCUMENTED_BY_EMAIL,
     DOCUMENTED_GENERIC,
     DOCUMENTED_SEVERAL_SERIES,
+    DOCUMENTED_SERIES_IDS,
 ]
 
 # The first documented response, character for character.
@@ -275,6 +278,85 @@ async def test_documented_several_series_example(http: httpx.AsyncClient) -> Non
     assert_same_shape(body["couponConfigs"][1], json.loads(DOCUMENTED_RESPONSE)["couponConfig"])
 
 
+async def test_series_ids_as_the_request_table_names_it_answers_like_the_list_form(
+    http: httpx.AsyncClient,
+) -> None:
+    by_list = await post(http, DOCUMENTED_SEVERAL_SERIES)
+    by_table_name = await post(http, DOCUMENTED_SERIES_IDS)
+    assert (by_list.status_code, by_table_name.status_code) == (200, 200)
+    listed, named = by_list.json(), by_table_name.json()
+    assert_same_shape(named, listed)
+    assert list(named) == list(listed)
+    assert [coupon["seriesId"] for coupon in named["coupons"]] == [415446, 415446, 535521, 535521]
+    assert [config["id"] for config in named["couponConfigs"]] == [415446, 535521]
+    assert (named["totalCount"], named["failureCount"], named["successCount"]) == (4, 0, 4)
+    without_counts = FILLED_IN - {"id", "randomCodeLength"}
+    for mine, theirs in zip(named["couponConfigs"], listed["couponConfigs"], strict=True):
+        assert {k: v for k, v in mine.items() if k not in without_counts} == {
+            k: v for k, v in theirs.items() if k not in without_counts
+        }
+    assert named["customer"] == listed["customer"]
+
+
+async def test_series_ids_with_one_id_answers_like_series_id(http: httpx.AsyncClient) -> None:
+    for spelled in ('"seriesIds": [415446]', '"seriesIds": 415446'):
+        response = await post(http, DOCUMENTED_BY_MOBILE.replace('"seriesId": 415446', spelled))
+        assert response.status_code == 200, spelled
+        body = response.json()
+        documented = json.loads(DOCUMENTED_RESPONSE)
+        assert list(body) == list(documented)
+        assert_like_documented_issue(body, documented)
+        assert body["couponConfig"]["id"] == 415446
+
+
+async def test_series_id_and_series_ids_at_once_are_629_and_issue_nothing(
+    http: httpx.AsyncClient,
+) -> None:
+    both = [
+        '{"seriesId": 415446, "seriesIds": [535521], "customer": {"mobile": "11223569865"}}',
+        '{"seriesId": [415446], "seriesIds": [415446], "customer": {"mobile": "11223569865"}}',
+    ]
+    for request in both:
+        response = await post(http, request)
+        assert response.status_code == 400
+        assert response.json() == {
+            "errors": [
+                {"status": False, "code": 629, "message": "set seriesId or seriesIds, not both"}
+            ]
+        }
+    after = (await post(http, DOCUMENTED_BY_MOBILE)).json()
+    assert after["couponConfig"]["numTotal"] == 2  # Only this call's coupons were issued.
+
+
+async def test_series_ids_of_the_wrong_type_name_the_field(http: httpx.AsyncClient) -> None:
+    response = await post(http, '{"seriesIds": ["415446"], "customer": {"mobile": "1"}}')
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"status": False, "code": 629, "message": "Invalid input: seriesIds must be an integer"}
+    ]
+
+
+async def test_an_error_entry_names_its_series_only_in_a_several_series_answer(
+    http: httpx.AsyncClient, channel: grpc.aio.Channel
+) -> None:
+    several = '{"seriesIds": [415446, 18426], "count": 2, "customer": {"mobile": "11223569865"}}'
+    body = (await post(http, several)).json()
+    generic = "Cannot issue more than one GENERIC coupon code."
+    assert body["errors"] == [
+        {"status": False, "code": 5004, "message": generic, "seriesId": 18426}
+    ]
+    # gRPC names the series of every entry; the documented one-series answer names none.
+    stub = coupon_service_pb2_grpc.CouponServiceStub(channel)
+    request = coupon_service_pb2.IssueMultipleRequest(
+        seriesId=18426, count=2, customer={"mobile": "919900000004"}
+    )
+    over_grpc = await stub.IssueMultiple(request, timeout=10)
+    assert [(e.code, e.seriesId) for e in over_grpc.errors] == [(5004, 18426)]
+    one = DOCUMENTED_GENERIC.replace('"externalId": "3873472"', '"mobile": "919900000005"')
+    over_rest = (await post(http, one)).json()
+    assert over_rest["errors"] == [{"status": False, "code": 5004, "message": generic}]
+
+
 async def test_series_id_as_a_one_item_list_answers_like_a_number(http: httpx.AsyncClient) -> None:
     response = await post(http, DOCUMENTED_BY_MOBILE.replace("415446", "[415446]"))
     assert response.status_code == 200
@@ -375,7 +457,23 @@ async def test_rest_and_grpc_give_the_same_coupons(
     assert retried.json()["coupons"] == rest["coupons"]
     changed = await post(http, DOCUMENTED_GENERIC, **{"Idempotency-Key": key})
     assert changed.status_code == 400
-    assert changed.json()["errors"][0]["code"] == 629
+    # Each door names the key as its caller sent it: the header here, the field over gRPC.
+    assert changed.json() == {
+        "errors": [
+            {
+                "status": False,
+                "code": 629,
+                "message": "Idempotency-Key was already used for a different request",
+            }
+        ]
+    }
+    request.count = 1
+    try:
+        await stub.IssueMultiple(request, timeout=10)
+    except grpc.aio.AioRpcError as refused:
+        assert refused.details() == "requestId was already used for a different request"
+    else:
+        raise AssertionError("a changed request with a used requestId was issued")
 
 
 async def test_generic_code_is_the_same_over_rest_and_grpc(

@@ -127,6 +127,8 @@ async def test_live_answers_validate_against_the_document(http: httpx.AsyncClien
     calls: list[tuple[str, Any]] = [
         (ISSUE, {"seriesId": 415446, "count": 2, "customer": MOBILE}),
         (ISSUE, {"seriesId": [415446, 535521], "count": 2, "customer": MOBILE}),
+        (ISSUE, {"seriesIds": [415446, 18426], "count": 2, "customer": MOBILE}),
+        (ISSUE, {"seriesId": 415446, "seriesIds": [535521], "customer": MOBILE}),  # 629
         (ISSUE, {"seriesId": 18426, "count": 2, "customer": {"externalId": "3873472"}}),
         (ISSUE, {"seriesId": 96004, "count": 2, "customer": MOBILE}),
         (ISSUE, {"seriesId": 96004, "customer": MOBILE}),  # 709
@@ -167,6 +169,12 @@ AGREEMENT: list[tuple[str, dict[str, Any], bool]] = [
     (ISSUE, {"seriesId": 415446, "count": None, "customer": MOBILE}, True),
     (ISSUE, {"seriesId": 415446, "count": 2.0, "customer": MOBILE}, True),
     (ISSUE, {"seriesId": [415446, 535521], "customer": MOBILE}, True),
+    (ISSUE, {"seriesIds": [415446, 535521], "customer": MOBILE}, True),
+    (ISSUE, {"seriesIds": 415446, "customer": MOBILE}, True),
+    (ISSUE, {"seriesIds": [], "customer": MOBILE}, False),
+    (ISSUE, {"seriesIds": ["415446"], "customer": MOBILE}, False),
+    (ISSUE, {"seriesId": 415446, "seriesIds": [535521], "customer": MOBILE}, False),
+    (ISSUE, {"seriesId": [415446], "seriesIds": [415446], "customer": MOBILE}, False),
     (ISSUE, {"seriesId": 415446, "customer": {"id": 555567088}}, True),
     (ISSUE, {"seriesId": 415446, "customer": {**MOBILE, "name": "x"}, "x": 1}, True),
     (ISSUE, {"seriesId": 415446, "customer": MOBILE, "metadata": None}, True),

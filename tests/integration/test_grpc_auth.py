@@ -327,6 +327,8 @@ def _scrubbed(observed: Any) -> Any:
     if isinstance(observed, coupon_service_pb2.BulkIssueResponse):
         for entry in observed.response:
             entry.entityId = 0
+            for error in entry.errors:  # Every error entry names the series it is about.
+                error.seriesId = 0
     return observed
 
 

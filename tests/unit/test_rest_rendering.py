@@ -56,7 +56,12 @@ def _single_series_response() -> coupon_service_pb2.IssueMultipleResponse:
         customer=coupon_service_pb2.CustomerView(
             id=555567088, profiles=[coupon_service_pb2.CustomerProfile(userId=555567088)]
         ),
-        errors=[common_pb2.IssueError(status=False, code=5004, message="Issue only one coupon.")],
+        # gRPC names the series of every entry; the documented one-series answer does not.
+        errors=[
+            common_pb2.IssueError(
+                status=False, code=5004, message="Issue only one coupon.", seriesId=7
+            )
+        ],
     )
     response.coupons[0].validTill.FromJsonString("2029-05-09T00:00:00Z")
     response.coupons[0].issuedAt.FromJsonString("2026-01-01T00:00:00Z")
@@ -128,7 +133,11 @@ def test_bulk_response_has_iso_timestamps_and_null_results_for_failed_series() -
     )
     failed = coupon_service_pb2.BulkIssueEntry(
         entityId=700003,
-        errors=[common_pb2.IssueError(status=False, code=713, message="Coupon has expired")],
+        errors=[
+            common_pb2.IssueError(
+                status=False, code=713, message="Coupon has expired", seriesId=700003
+            )
+        ],
     )
     response = coupon_service_pb2.BulkIssueResponse(
         response=[issued, never_expires, failed], totalCount=3, failureCount=1

@@ -18,9 +18,9 @@ from coupon.v1 import (
     series_service_pb2_grpc,
 )
 
-from ...service import customers, issuing, series
+from ...service import coupons, customers, issuing, redemption, series
 from ...service.unit_of_work import UnitOfWork
-from .. import converters
+from .. import converters, lifecycle_converters
 from ..uninterrupted import uninterrupted
 from .errors import abort_for
 
@@ -95,6 +95,68 @@ class CouponServicer(_Servicer, coupon_service_pb2_grpc.CouponServiceServicer):
         result = await issuing.bulk_issue(self.uow, org_id, converters.bulk_issue_request(request))
         return converters.bulk_issue_response(result)
 
+    @_rpc
+    async def GetCoupon(
+        self,
+        request: coupon_service_pb2.GetCouponRequest,
+        context: _Context,
+        org_id: int,
+    ) -> coupon_service_pb2.GetCouponResponse:
+        found = await coupons.get_coupon(
+            self.uow, org_id, lifecycle_converters.coupon_lookup(request.coupon)
+        )
+        return coupon_service_pb2.GetCouponResponse(
+            coupon=lifecycle_converters.coupon_message(found)
+        )
+
+    @_rpc
+    async def ValidateCoupon(
+        self,
+        request: coupon_service_pb2.ValidateCouponRequest,
+        context: _Context,
+        org_id: int,
+    ) -> coupon_service_pb2.ValidateCouponResponse:
+        validation = await redemption.validate_coupon(
+            self.uow, org_id, request.code, converters.customer_ref(request.customer)
+        )
+        return lifecycle_converters.validate_response(validation)
+
+    @_rpc
+    async def RedeemCoupon(
+        self,
+        request: coupon_service_pb2.RedeemCouponRequest,
+        context: _Context,
+        org_id: int,
+    ) -> coupon_service_pb2.RedeemCouponResponse:
+        result = await redemption.redeem_coupon(
+            self.uow, org_id, lifecycle_converters.redeem_request(request)
+        )
+        return lifecycle_converters.redeem_response(result)
+
+    @_rpc
+    async def ReverseRedemption(
+        self,
+        request: coupon_service_pb2.ReverseRedemptionRequest,
+        context: _Context,
+        org_id: int,
+    ) -> coupon_service_pb2.ReverseRedemptionResponse:
+        result = await redemption.reverse_redemption(self.uow, org_id, request.redemption_id)
+        return lifecycle_converters.reverse_response(result)
+
+    @_rpc
+    async def RevokeCoupon(
+        self,
+        request: coupon_service_pb2.RevokeCouponRequest,
+        context: _Context,
+        org_id: int,
+    ) -> coupon_service_pb2.RevokeCouponResponse:
+        revoked = await redemption.revoke_coupon(
+            self.uow, org_id, lifecycle_converters.coupon_lookup(request.coupon), request.reason
+        )
+        return coupon_service_pb2.RevokeCouponResponse(
+            coupon=lifecycle_converters.coupon_message(revoked)
+        )
+
 
 class SeriesServicer(_Servicer, series_service_pb2_grpc.SeriesServiceServicer):
     @_rpc
@@ -150,6 +212,21 @@ class SeriesServicer(_Servicer, series_service_pb2_grpc.SeriesServiceServicer):
             num_uploaded_non_issued=result.series.num_uploaded_non_issued,
         )
 
+    @_rpc
+    async def ListSeriesCoupons(
+        self,
+        request: series_service_pb2.ListSeriesCouponsRequest,
+        context: _Context,
+        org_id: int,
+    ) -> series_service_pb2.ListSeriesCouponsResponse:
+        page = await coupons.list_series_coupons(
+            self.uow, org_id, lifecycle_converters.series_coupons_query(request)
+        )
+        return series_service_pb2.ListSeriesCouponsResponse(
+            coupons=[lifecycle_converters.coupon_message(view) for view in page.items],
+            next_page_token=page.next_page_token,
+        )
+
 
 class CustomerServicer(_Servicer, customer_service_pb2_grpc.CustomerServiceServicer):
     @_rpc
@@ -195,7 +272,7 @@ class CustomerServicer(_Servicer, customer_service_pb2_grpc.CustomerServiceServi
         context: _Context,
         org_id: int,
     ) -> customer_service_pb2.ListCustomerCouponsResponse:
-        page = await customers.list_customer_coupons(
+        page = await coupons.list_customer_coupons(
             self.uow,
             org_id,
             converters.customer_ref(request.customer),
@@ -204,6 +281,6 @@ class CustomerServicer(_Servicer, customer_service_pb2_grpc.CustomerServiceServi
             request.page_token,
         )
         return customer_service_pb2.ListCustomerCouponsResponse(
-            coupons=[converters.coupon_message(item) for item in page.items],
+            coupons=[lifecycle_converters.coupon_message(view) for view in page.items],
             next_page_token=page.next_page_token,
         )

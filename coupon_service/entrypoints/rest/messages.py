@@ -17,25 +17,32 @@ from google.protobuf.message import Message
 from coupon.v1 import coupon_service_pb2
 
 from ...domain.errors import invalid_input
+from ..converters import series_named_twice
 
 _INT64_LIMIT = 2**63
 _INT32_LIMIT = 2**31
 _IDENTIFIERS = ("id", "mobile", "email", "externalId")
 _METADATA_FIELDS = ("sourceType", "sourceId", "sourceActivity", "notes", "reason")
+_SERIES_FIELDS = ("seriesId", "seriesIds")
 _Message = TypeVar("_Message", bound=Message)
 
 
 def issue_multiple_request(
     body: Mapping[str, Any], idempotency_key: str | None
 ) -> coupon_service_pb2.IssueMultipleRequest:
-    """`seriesId` may be one id or a list of ids (the documents show both)."""
+    """`seriesId` may be one id or a list of ids (the documents' examples show both); the
+    document's request table names the field `seriesIds`, so that spelling means the same."""
     shaped = _customer_and_metadata(body, idempotency_key)
-    series = body.get("seriesId")
-    if isinstance(series, list):
-        shaped["seriesIds"] = [_integer(item, "seriesId", _INT64_LIMIT) for item in series]
-    elif series is not None:
-        expected = "an integer or a list of integers"
-        shaped["seriesId"] = _integer(series, "seriesId", _INT64_LIMIT, expected)
+    given = [name for name in _SERIES_FIELDS if body.get(name) is not None]
+    if len(given) > 1:
+        raise series_named_twice()
+    for name in given:
+        series = body[name]
+        if isinstance(series, list):
+            shaped["seriesIds"] = [_integer(item, name, _INT64_LIMIT) for item in series]
+        else:
+            expected = "an integer or a list of integers"
+            shaped["seriesId"] = _integer(series, name, _INT64_LIMIT, expected)
     if body.get("count") is not None:
         shaped["count"] = _integer(body["count"], "count", _INT32_LIMIT)
     return _parsed(shaped, coupon_service_pb2.IssueMultipleRequest())

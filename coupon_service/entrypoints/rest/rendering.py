@@ -8,7 +8,9 @@ legacy caller never meets a field it does not know:
 
 - IssuedCoupon's `validTill` and `issuedAt` (gRPC callers have them) are dropped; its `seriesId`
   and the response's `couponConfigs` are kept only when the request named several series.
-- An `errors` entry carries `seriesId` only when it names a series (several-series requests).
+- An `errors` entry carries `seriesId` only in the answer to a several-series request: gRPC
+  names the series of every entry, but the documents show none in the one-series answer, the
+  bulk answer (whose `entityId` names it) or the error envelope.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def issue_multiple_json(response: coupon_service_pb2.IssueMultipleResponse) -> J
     several_series = len(response.couponConfigs) > 0
     kept = _COUPON_FIELDS_SEVERAL_SERIES if several_series else _COUPON_FIELDS
     rendered["coupons"] = [_only(coupon, kept) for coupon in rendered["coupons"]]
-    rendered["errors"] = [_error_json(error) for error in rendered["errors"]]
+    rendered["errors"] = [_error_json(e, name_series=several_series) for e in rendered["errors"]]
     if not several_series:
         del rendered["couponConfigs"]
     return rendered
@@ -55,17 +57,17 @@ def bulk_issue_json(response: coupon_service_pb2.BulkIssueResponse) -> JsonObjec
     `"result": null` and its reason in `errors`."""
     rendered = message_json(response)
     for entry in rendered["response"]:
-        entry["errors"] = [_error_json(error) for error in entry["errors"]]
+        entry["errors"] = [_error_json(error, name_series=False) for error in entry["errors"]]
     return rendered
 
 
 def error_envelope(*errors: common_pb2.IssueError) -> JsonObject:
     """The documented error body: `{"errors": [{"status": false, "code": 701, "message": …}]}`."""
-    return {"errors": [_error_json(message_json(error)) for error in errors]}
+    return {"errors": [_error_json(message_json(error), name_series=False) for error in errors]}
 
 
-def _error_json(error: Mapping[str, Any]) -> JsonObject:
-    return {key: value for key, value in error.items() if key != "seriesId" or value}
+def _error_json(error: Mapping[str, Any], name_series: bool) -> JsonObject:
+    return {key: value for key, value in error.items() if key != "seriesId" or name_series}
 
 
 def _only(rendered: Mapping[str, Any], keys: tuple[str, ...]) -> JsonObject:

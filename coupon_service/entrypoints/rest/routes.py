@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from importlib import resources
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ...service import issuing
+from ...domain.errors import RequestIdReused
+from ...service import idempotency, issuing
 from ...service.unit_of_work import UnitOfWork
 from .. import converters
 from . import bodies, messages, rendering
@@ -35,9 +37,11 @@ class CouponEndpoints:
         org_id = await self.resolve_org(request, "IssueMultiple")
         body = await bodies.read_json_object(request)
         message = messages.issue_multiple_request(body, request.headers.get(IDEMPOTENCY_KEY_HEADER))
+        issue = converters.issue_request(message)
         # No task of its own needed: the batch runs in the batcher's, which a client that hangs
         # up cannot cancel.
-        result = await issuing.issue_multiple(self.uow, org_id, converters.issue_request(message))
+        with _naming_the_idempotency_header():
+            result = await issuing.issue_multiple(self.uow, org_id, issue)
         return JSONResponse(
             rendering.issue_multiple_json(converters.issue_multiple_response(result))
         )
@@ -46,8 +50,19 @@ class CouponEndpoints:
         org_id = await self.resolve_org(request, "BulkIssue")
         body = await bodies.read_json_object(request)
         message = messages.bulk_issue_request(body, request.headers.get(IDEMPOTENCY_KEY_HEADER))
-        result = await issuing.bulk_issue(self.uow, org_id, converters.bulk_issue_request(message))
+        issue = converters.bulk_issue_request(message)
+        with _naming_the_idempotency_header():
+            result = await issuing.bulk_issue(self.uow, org_id, issue)
         return JSONResponse(rendering.bulk_issue_json(converters.bulk_issue_response(result)))
+
+
+@contextlib.contextmanager
+def _naming_the_idempotency_header() -> Iterator[None]:
+    """The use case names the key `requestId`; a REST caller sent it as a header."""
+    try:
+        yield
+    except RequestIdReused:
+        raise idempotency.request_id_reused(IDEMPOTENCY_KEY_HEADER) from None
 
 
 @functools.cache

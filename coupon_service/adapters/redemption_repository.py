@@ -1,0 +1,132 @@
+"""Redemptions and the guarded counter of a GENERIC series' total limit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.model import Redemption
+from ..service.unit_of_work import NewRedemption, StoredRedemption
+from ._convert import redemption_from_row, to_db
+from .tables import coupons, redemptions, series_redemptions
+
+_WITH_CODE = select(redemptions, coupons.c.code).join(
+    coupons, coupons.c.id == redemptions.c.coupon_id
+)
+
+
+class SqlRedemptionRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        self._dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+
+    async def add(self, new: NewRedemption) -> Redemption | None:
+        # ON CONFLICT waits for a concurrent insert of the same key to end: when it commits,
+        # this one inserts nothing and the caller replays the winner's redemption.
+        inserted = await self._connection.execute(
+            self._dialect.insert(redemptions)
+            .values(
+                org_id=new.org_id,
+                coupon_id=new.coupon_id,
+                series_id=new.series_id,
+                customer_id=new.customer_id,
+                redeemed_at=to_db(new.redeemed_at),
+                bill_number=new.bill_number,
+                bill_amount=new.bill_amount,
+                request_id=new.request_id,
+                fingerprint=new.fingerprint,
+            )
+            .on_conflict_do_nothing(index_elements=["org_id", "request_id"])
+            .returning(redemptions.c.id)
+        )
+        redemption_id = inserted.scalar()
+        if redemption_id is None:
+            return None
+        return Redemption(
+            id=redemption_id,
+            coupon_id=new.coupon_id,
+            code=new.code,
+            series_id=new.series_id,
+            customer_id=new.customer_id,
+            redeemed_at=new.redeemed_at,
+            bill_number=new.bill_number,
+            bill_amount=new.bill_amount,
+            reversed_at=None,
+            request_id=new.request_id,
+        )
+
+    async def get(self, org_id: int, redemption_id: int) -> Redemption | None:
+        row = (
+            await self._connection.execute(
+                _WITH_CODE.where(redemptions.c.org_id == org_id, redemptions.c.id == redemption_id)
+            )
+        ).first()
+        return None if row is None else redemption_from_row(row)
+
+    async def with_request_id(self, org_id: int, request_id: str) -> StoredRedemption | None:
+        row = (
+            await self._connection.execute(
+                _WITH_CODE.where(
+                    redemptions.c.org_id == org_id, redemptions.c.request_id == request_id
+                )
+            )
+        ).first()
+        return None if row is None else StoredRedemption(redemption_from_row(row), row.fingerprint)
+
+    async def of_coupon(self, org_id: int, coupon_id: int, limit: int) -> list[Redemption]:
+        result = await self._connection.execute(
+            _WITH_CODE.where(redemptions.c.org_id == org_id, redemptions.c.coupon_id == coupon_id)
+            .order_by(redemptions.c.id.desc())
+            .limit(limit)
+        )
+        return [redemption_from_row(row) for row in result]
+
+    async def reverse(self, org_id: int, redemption_id: int, at: datetime) -> bool:
+        reversed_now = await self._connection.execute(
+            update(redemptions)
+            .where(
+                redemptions.c.id == redemption_id,
+                redemptions.c.org_id == org_id,
+                redemptions.c.reversed_at.is_(None),
+            )
+            .values(reversed_at=to_db(at))
+        )
+        return bool(reversed_now.rowcount == 1)
+
+    async def series_redeemed(self, org_id: int, series_id: int) -> int:
+        counted = await self._connection.execute(
+            select(func.coalesce(func.sum(series_redemptions.c.redeemed), 0)).where(
+                series_redemptions.c.org_id == org_id,
+                series_redemptions.c.series_id == series_id,
+            )
+        )
+        return int(counted.scalar_one())
+
+    async def take_series_use(self, org_id: int, series_id: int, limit: int) -> bool:
+        # The first redemption creates the row; every later one is a guarded increment, which
+        # waits for the row's lock and then checks the count it finds (limit is at least 1).
+        statement = self._dialect.insert(series_redemptions).values(
+            org_id=org_id, series_id=series_id, redeemed=1
+        )
+        taken = await self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["org_id", "series_id"],
+                set_={"redeemed": series_redemptions.c.redeemed + 1},
+                where=series_redemptions.c.redeemed < limit,
+            ).returning(series_redemptions.c.redeemed)
+        )
+        return taken.first() is not None
+
+    async def give_back_series_use(self, org_id: int, series_id: int) -> None:
+        await self._connection.execute(
+            update(series_redemptions)
+            .where(
+                series_redemptions.c.org_id == org_id,
+                series_redemptions.c.series_id == series_id,
+                series_redemptions.c.redeemed > 0,
+            )
+            .values(redeemed=series_redemptions.c.redeemed - 1)
+        )
