@@ -131,6 +131,8 @@ def series_from_row(row: Row[*tuple[Any, ...]]) -> Series:
         num_uploaded=row.num_uploaded,
         latest_issued_at=from_db(row.latest_issued_at),
         created_at=from_db(row.created_at),
+        num_redeemed=row.num_redeemed,
+        latest_redeemed_at=from_db(row.latest_redeemed_at),
     )
 
 

@@ -14,7 +14,13 @@ from typing import Any
 from ..domain.model import Customer, Series
 from ._convert import customer_from_row, series_from_row
 
-_SERIES_TIMES = ("valid_till", "fixed_expiry_date", "latest_issued_at", "created_at")
+_SERIES_TIMES = (
+    "valid_till",
+    "fixed_expiry_date",
+    "latest_issued_at",
+    "created_at",
+    "latest_redeemed_at",
+)
 _SERIES_FLAGS = (
     "alpha_numeric",
     "multiple_per_user_allowed",

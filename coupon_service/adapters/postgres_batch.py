@@ -53,6 +53,7 @@ from .postgres_sql import (
     STORED_REQUESTS,
 )
 from .store_errors import raise_store_failure
+from .tables import COUNTER_SHARDS
 
 _Result = TypeVar("_Result")
 _CONNECTION_LOST = (
@@ -61,9 +62,6 @@ _CONNECTION_LOST = (
     asyncpg.InterfaceError,
     asyncpg.InternalClientError,
 )
-# Counter rows a series' issued count is spread over: concurrent batches on several replicas
-# each pick one at random, so they rarely wait on the same row.
-COUNTER_SHARDS = 16
 
 
 def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
@@ -187,6 +185,8 @@ class PostgresBatchStore:
         self._execute(DELETE_COUPONS, list(coupon_ids))
 
     def add_issued(self, counts: Sequence[IssuedCount]) -> None:
+        # Concurrent batches on several replicas each pick a shard at random, so they rarely
+        # wait on the same counter row.
         shard = random.randrange(COUNTER_SHARDS)
         values = [
             (c.org_id, c.series_id, shard, c.issued, to_db(c.latest_issued_at)) for c in counts

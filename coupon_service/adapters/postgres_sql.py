@@ -54,7 +54,11 @@ SELECT s.*,
   coalesce((SELECT sum(c.num_issued) FROM series_counters c
             WHERE c.org_id = s.org_id AND c.series_id = s.id), 0)::bigint AS num_issued,
   (SELECT max(c.latest_issued_at) FROM series_counters c
-   WHERE c.org_id = s.org_id AND c.series_id = s.id) AS latest_issued_at
+   WHERE c.org_id = s.org_id AND c.series_id = s.id) AS latest_issued_at,
+  coalesce((SELECT sum(c.num_redeemed) FROM series_counters c
+            WHERE c.org_id = s.org_id AND c.series_id = s.id), 0)::bigint AS num_redeemed,
+  (SELECT max(c.latest_redeemed_at) FROM series_counters c
+   WHERE c.org_id = s.org_id AND c.series_id = s.id) AS latest_redeemed_at
 FROM series s
 JOIN unnest($1::bigint[], $2::bigint[]) AS k(org_id, id) ON s.org_id = k.org_id AND s.id = k.id
 """

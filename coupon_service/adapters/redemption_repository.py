@@ -1,17 +1,19 @@
-"""Redemptions and the guarded counter of a GENERIC series' total limit."""
+"""Redemptions, the guarded counter of a GENERIC series' total limit, and every series'
+redemption counters."""
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.model import Redemption
 from ..service.unit_of_work import NewRedemption, StoredRedemption
 from ._convert import redemption_from_row, to_db
-from .tables import coupons, redemptions, series_redemptions
+from .tables import COUNTER_SHARDS, coupons, redemptions, series_counters, series_redemptions
 
 _WITH_CODE = select(redemptions, coupons.c.code).join(
     coupons, coupons.c.id == redemptions.c.coupon_id
@@ -22,6 +24,9 @@ class SqlRedemptionRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
         self._dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        # Like the issuing batches: PostgreSQL's concurrent writers each pick a counter shard
+        # at random; SQLite has one writer at a time and keeps to shard 0.
+        self._shards = COUNTER_SHARDS if self._dialect is postgresql else 1
 
     async def add(self, new: NewRedemption) -> Redemption | None:
         # ON CONFLICT waits for a concurrent insert of the same key to end: when it commits,
@@ -129,4 +134,37 @@ class SqlRedemptionRepository:
                 series_redemptions.c.redeemed > 0,
             )
             .values(redeemed=series_redemptions.c.redeemed - 1)
+        )
+
+    async def count_redemption(self, org_id: int, series_id: int, at: datetime) -> None:
+        await self._add_to_counter(org_id, series_id, 1, to_db(at))
+
+    async def count_reversal(self, org_id: int, series_id: int) -> None:
+        await self._add_to_counter(org_id, series_id, -1, None)
+
+    async def _add_to_counter(
+        self, org_id: int, series_id: int, redeemed: int, at: datetime | None
+    ) -> None:
+        statement = self._dialect.insert(series_counters).values(
+            org_id=org_id,
+            series_id=series_id,
+            shard=random.randrange(self._shards),
+            num_redeemed=redeemed,
+            latest_redeemed_at=at,
+        )
+        latest = series_counters.c.latest_redeemed_at
+        stamped = statement.excluded.latest_redeemed_at
+        await self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["org_id", "series_id", "shard"],
+                set_={
+                    "num_redeemed": series_counters.c.num_redeemed + redeemed,
+                    # The later moment wins: concurrent redemptions may commit out of order.
+                    "latest_redeemed_at": case(
+                        (stamped.is_(None), latest),
+                        (latest.is_(None) | (latest < stamped), stamped),
+                        else_=latest,
+                    ),
+                },
+            )
         )

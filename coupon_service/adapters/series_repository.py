@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ScalarSelect, bindparam, cast, func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Label,
+    ScalarSelect,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -13,23 +24,30 @@ from ..service.unit_of_work import IdentifierTaken
 from ._convert import policy_values, series_from_row, to_db
 from .tables import series, series_counters
 
+
+def _over_shards(name: str, aggregate: ColumnElement[Any]) -> Label[Any]:
+    return (
+        select(aggregate)
+        .where(
+            series_counters.c.org_id == series.c.org_id,
+            series_counters.c.series_id == series.c.id,
+        )
+        .scalar_subquery()
+        .label(name)
+    )
+
+
+def _total(name: str) -> Label[Any]:
+    return _over_shards(name, cast(func.coalesce(func.sum(series_counters.c[name]), 0), BigInteger))
+
+
 # A series with its counters: the sums of its counter shards (see tables.series_counters).
 _WITH_COUNTS = select(
     series,
-    select(cast(func.coalesce(func.sum(series_counters.c.num_issued), 0), BigInteger))
-    .where(
-        series_counters.c.org_id == series.c.org_id,
-        series_counters.c.series_id == series.c.id,
-    )
-    .scalar_subquery()
-    .label("num_issued"),
-    select(func.max(series_counters.c.latest_issued_at))
-    .where(
-        series_counters.c.org_id == series.c.org_id,
-        series_counters.c.series_id == series.c.id,
-    )
-    .scalar_subquery()
-    .label("latest_issued_at"),
+    _total("num_issued"),
+    _over_shards("latest_issued_at", func.max(series_counters.c.latest_issued_at)),
+    _total("num_redeemed"),
+    _over_shards("latest_redeemed_at", func.max(series_counters.c.latest_redeemed_at)),
 )
 _GET = _WITH_COUNTS.where(series.c.org_id == bindparam("org_id"), series.c.id == bindparam("id"))
 _LIST = (

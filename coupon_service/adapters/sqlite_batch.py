@@ -49,7 +49,11 @@ _SERIES = (
     " (SELECT coalesce(sum(c.num_issued), 0) FROM series_counters c"
     "  WHERE c.org_id = s.org_id AND c.series_id = s.id) AS num_issued,"
     " (SELECT max(c.latest_issued_at) FROM series_counters c"
-    "  WHERE c.org_id = s.org_id AND c.series_id = s.id) AS latest_issued_at"
+    "  WHERE c.org_id = s.org_id AND c.series_id = s.id) AS latest_issued_at,"
+    " (SELECT coalesce(sum(c.num_redeemed), 0) FROM series_counters c"
+    "  WHERE c.org_id = s.org_id AND c.series_id = s.id) AS num_redeemed,"
+    " (SELECT max(c.latest_redeemed_at) FROM series_counters c"
+    "  WHERE c.org_id = s.org_id AND c.series_id = s.id) AS latest_redeemed_at"
     " FROM series s WHERE s.org_id = ? AND s.id = ?"
 )
 # A key stored before its window began is taken over as if new (rowcount 0: kept, not ours).

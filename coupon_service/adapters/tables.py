@@ -99,6 +99,9 @@ series = Table(
 # otherwise be one hot row that every issuing batch on every replica queues on. Each batch adds
 # its count to one shard of its choosing; the series' count is the sum of its shards. A series
 # with a limit is locked while a batch issues from it, so the sum read under that lock is exact.
+# Redemptions count the same way: each adds one to a shard, a reversal takes one off a shard
+# (which may leave that shard below zero; only the sum means anything).
+COUNTER_SHARDS = 16
 series_counters = Table(
     "series_counters",
     metadata,
@@ -107,6 +110,8 @@ series_counters = Table(
     Column("shard", Integer, primary_key=True, autoincrement=False),
     Column("num_issued", BigInteger, nullable=False, server_default="0"),
     Column("latest_issued_at", DateTime),
+    Column("num_redeemed", BigInteger, nullable=False, server_default="0"),
+    Column("latest_redeemed_at", DateTime),
     ForeignKeyConstraint(["org_id", "series_id"], ["series.org_id", "series.id"]),
 )
 

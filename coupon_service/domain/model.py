@@ -135,6 +135,8 @@ class Series:
     num_uploaded: int = 0
     latest_issued_at: datetime | None = None
     created_at: datetime | None = None
+    num_redeemed: int = 0  # Redemptions not reversed.
+    latest_redeemed_at: datetime | None = None  # Kept when that redemption is reversed.
 
     @property
     def num_uploaded_non_issued(self) -> int:

@@ -18,7 +18,6 @@ from ..domain.errors import CouponServiceError, InvalidRequest, invalid_input
 from ..domain.issuing import SeriesOutcome
 from ..domain.model import (
     CodeSource,
-    Coupon,
     CouponValidity,
     Customer,
     CustomerRef,
@@ -218,6 +217,7 @@ def coupon_config(series: Series) -> coupon_service_pb2.CouponConfig:
         fixedExpiryDate=_millis(policy.fixed_expiry_date),
         numTotal=series.num_issued,
         latestIssualTime=_millis(series.latest_issued_at),
+        latestRedemptionTime=_millis(series.latest_redeemed_at),
         discountOn=policy.discount_on,
         discountType=policy.discount_type.value,
     )
@@ -376,6 +376,7 @@ def series_message(series: Series) -> series_service_pb2.Series:
         max_redemptions_per_coupon=policy.max_redemptions_per_coupon,
         max_redemptions_per_customer=policy.max_redemptions_per_customer,
         max_redemptions=policy.max_redemptions,
+        num_redeemed=series.num_redeemed,
     )
     return message
 
@@ -390,25 +391,4 @@ def customer_message(customer: Customer) -> customer_service_pb2.Customer:
         external_id=customer.external_id or "",
         create_time=_timestamp(customer.created_at),
         update_time=_timestamp(customer.updated_at),
-    )
-
-
-def coupon_message(coupon: Coupon) -> customer_service_pb2.Coupon:
-    meta = coupon.metadata
-    return customer_service_pb2.Coupon(
-        id=coupon.id,
-        code=coupon.code,
-        series_id=coupon.series_id,
-        customer_id=coupon.customer_id,
-        issued_at=_timestamp(coupon.issued_at),
-        valid_till=_timestamp(coupon.valid_till),
-        redemption_count=coupon.redemption_count,
-        metadata=common_pb2.IssuanceMetadata(
-            sourceType=meta.source_type,
-            sourceId=meta.source_id,
-            sourceActivity=meta.source_activity,
-            notes=meta.notes,
-            reason=meta.reason,
-        ),
-        request_id=coupon.request_id or "",
     )

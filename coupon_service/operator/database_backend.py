@@ -11,8 +11,8 @@ from ..adapters.database import open_existing
 from ..adapters.unit_of_work import SqlUnitOfWork
 from ..domain.errors import invalid_input
 from ..domain.model import CustomerRef
-from ..entrypoints import converters
-from ..service import customers, series
+from ..entrypoints import converters, lifecycle_converters
+from ..service import coupons, customers, series
 from ..service.customers import CustomerRecord, ImportOutcome
 from .backends import Uploaded
 from .target import Database
@@ -70,10 +70,10 @@ class DatabaseBackend:
         found: list[customer_service_pb2.Coupon] = []
         token = ""
         while True:
-            page = await customers.list_customer_coupons(
+            page = await coupons.list_customer_coupons(
                 self._uow, self._org_id, customer, series_id or None, _PAGE, token
-            )
-            found += [converters.coupon_message(coupon) for coupon in page.items]
+            )  # As the gRPC door answers it: each coupon with its state.
+            found += [lifecycle_converters.coupon_message(view) for view in page.items]
             if not (token := page.next_page_token):
                 return found
 

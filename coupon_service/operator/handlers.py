@@ -86,6 +86,7 @@ async def series_show(backend: Backend, args: argparse.Namespace, out: Output) -
     out.lines(
         f"series {series.id} ({source}): {series.description}",
         f"  issued                {series.num_issued}",
+        f"  redeemed              {series.num_redeemed}",
         f"  left in the pool      {in_pool}",
         f"  left under maxCreate  {'unlimited' if left is None else left}",
         f"  valid till            {moment(series.valid_till, series.HasField('valid_till'))}",

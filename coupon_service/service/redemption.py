@@ -201,6 +201,7 @@ async def _redeem(
     )
     if redemption is None:
         raise _RequestIdTaken()
+    await tx.redemptions.count_redemption(org_id, coupon.series_id, moment)
     return RedemptionResult(redemption, await _current(tx, org_id, coupon.id, moment))
 
 
@@ -234,6 +235,7 @@ async def reverse_redemption(
         # Only the call whose guarded update stamped the reversal gives the use back.
         if await tx.redemptions.reverse(org_id, redemption_id, moment):
             await tx.coupons.give_back_use(org_id, found.coupon_id)
+            await tx.redemptions.count_reversal(org_id, found.series_id)
             series = await tx.series.get(org_id, found.series_id)
             if series is not None and series.policy.max_redemptions is not None:
                 await tx.redemptions.give_back_series_use(org_id, found.series_id)

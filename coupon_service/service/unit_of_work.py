@@ -167,6 +167,14 @@ class RedemptionRepository(Protocol):
         ...
 
     async def give_back_series_use(self, org_id: int, series_id: int) -> None: ...
+    async def count_redemption(self, org_id: int, series_id: int, at: datetime) -> None:
+        """Adds one to the series' redemption count and makes `at` its latest redemption, if
+        later than the one it has."""
+        ...
+
+    async def count_reversal(self, org_id: int, series_id: int) -> None:
+        """Takes one off the series' redemption count; its latest redemption stays."""
+        ...
 
 
 @dataclasses.dataclass(frozen=True)
