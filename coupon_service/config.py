@@ -26,6 +26,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from .service.credential_cache import DEFAULT_TTL_SECONDS
+
 ENV_PREFIX = "COUPON_"
 DEFAULT_DB_URL = "sqlite+aiosqlite:///coupon.db"
 _SUPPORTED_DATABASES = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -97,7 +99,7 @@ class Settings(BaseModel):
     """The shared secret of HS256 tokens (32 bytes or more)."""
     jwt_org_claim: str = Field(default="org", min_length=1)
     """The token claim naming the organisation."""
-    credential_cache_seconds: Seconds = 1.0
+    credential_cache_seconds: Seconds = DEFAULT_TTL_SECONDS
     """How long a replica trusts what it read of a key or org: revocation takes this long."""
     sqlite_busy_timeout_seconds: Seconds = 10.0
     """How long a SQLite writer waits for another process's lock; keep it below deadlines."""

@@ -42,7 +42,8 @@ NO_VALUE = "NO_VALUE"
 # A batch's coupons share a few moments, so each is converted once. Message constructors copy
 # a Timestamp they are given, so the cached ones are never changed.
 @functools.lru_cache(maxsize=1024)
-def _timestamp(moment: datetime | None) -> Timestamp | None:
+def to_timestamp(moment: datetime | None) -> Timestamp | None:
+    """To the second: issuedAt, validTill and every other time of both doors."""
     if moment is None:
         return None
     stamp = Timestamp()
@@ -252,8 +253,8 @@ def issued_coupon(coupon: IssuedCoupon) -> coupon_service_pb2.IssuedCoupon:
         code=coupon.code,
         couponId=coupon.id,
         seriesId=coupon.series_id,
-        validTill=_timestamp(coupon.valid_till),
-        issuedAt=_timestamp(coupon.issued_at),
+        validTill=to_timestamp(coupon.valid_till),
+        issuedAt=to_timestamp(coupon.issued_at),
     )
 
 
@@ -306,7 +307,7 @@ def bulk_issue_response(result: BulkIssueResult) -> coupon_service_pb2.BulkIssue
                     seriesId=series.id,
                     description=policy.description,
                     discountCode=policy.discount_code or NO_VALUE,
-                    validTill=_timestamp(coupon.valid_till),
+                    validTill=to_timestamp(coupon.valid_till),
                     discountType=policy.discount_type.value,
                     discountValue=policy.discount_value,
                     discountUpto=policy.discount_upto,
@@ -357,9 +358,9 @@ def series_message(series: Series) -> series_service_pb2.Series:
         code_prefix=policy.code_prefix,
         code_suffix=policy.code_suffix,
         generic_code=policy.generic_code,
-        valid_till=_timestamp(policy.valid_till),
+        valid_till=to_timestamp(policy.valid_till),
         coupon_validity=_VALIDITIES[policy.coupon_validity],
-        fixed_expiry_date=_timestamp(policy.fixed_expiry_date),
+        fixed_expiry_date=to_timestamp(policy.fixed_expiry_date),
         valid_days_after_issue=policy.valid_days_after_issue,
         max_create=policy.max_create,
         is_multiple_vouchers_per_user_allowed=policy.multiple_per_user_allowed,
@@ -371,8 +372,8 @@ def series_message(series: Series) -> series_service_pb2.Series:
         num_issued=series.num_issued,
         num_uploaded_total=series.num_uploaded,
         num_uploaded_non_issued=series.num_uploaded_non_issued,
-        latest_issual_time=_timestamp(series.latest_issued_at),
-        create_time=_timestamp(series.created_at),
+        latest_issual_time=to_timestamp(series.latest_issued_at),
+        create_time=to_timestamp(series.created_at),
         max_redemptions_per_coupon=policy.max_redemptions_per_coupon,
         max_redemptions_per_customer=policy.max_redemptions_per_customer,
         max_redemptions=policy.max_redemptions,
@@ -389,6 +390,6 @@ def customer_message(customer: Customer) -> customer_service_pb2.Customer:
         mobile=customer.mobile or "",
         email=customer.email or "",
         external_id=customer.external_id or "",
-        create_time=_timestamp(customer.created_at),
-        update_time=_timestamp(customer.updated_at),
+        create_time=to_timestamp(customer.created_at),
+        update_time=to_timestamp(customer.updated_at),
     )

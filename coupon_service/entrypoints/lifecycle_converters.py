@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from coupon.v1 import (
     common_pb2,
     coupon_service_pb2,
@@ -20,7 +18,7 @@ from ..domain.model import Redemption
 from ..domain.redemption import CouponState
 from ..service.coupons import CouponLookup, CouponView, SeriesCouponsQuery
 from ..service.redemption import RedeemRequest, RedemptionResult, Validation
-from .converters import customer_ref
+from .converters import customer_ref, to_timestamp
 
 _STATES = {
     CouponState.ISSUED: common_pb2.COUPON_STATE_ISSUED,
@@ -29,15 +27,6 @@ _STATES = {
     CouponState.EXPIRED: common_pb2.COUPON_STATE_EXPIRED,
 }
 _STATE_OF = {value: state for state, value in _STATES.items()}
-
-
-def _timestamp(moment: datetime | None) -> Timestamp | None:
-    """To the second, as converters gives issuedAt and validTill everywhere else."""
-    if moment is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(moment.astimezone(UTC).replace(microsecond=0))
-    return stamp
 
 
 def _moment(message: series_service_pb2.ListSeriesCouponsRequest, field: str) -> datetime | None:
@@ -104,10 +93,10 @@ def redemption_message(redemption: Redemption) -> common_pb2.Redemption:
         code=redemption.code,
         series_id=redemption.series_id,
         customer_id=redemption.customer_id,
-        redeemed_at=_timestamp(redemption.redeemed_at),
+        redeemed_at=to_timestamp(redemption.redeemed_at),
         bill_number=redemption.bill_number,
         bill_amount=redemption.bill_amount,
-        reversed_at=_timestamp(redemption.reversed_at),
+        reversed_at=to_timestamp(redemption.reversed_at),
         request_id=redemption.request_id or "",
     )
 
@@ -119,8 +108,8 @@ def coupon_message(view: CouponView) -> customer_service_pb2.Coupon:
         code=coupon.code,
         series_id=coupon.series_id,
         customer_id=coupon.customer_id,
-        issued_at=_timestamp(coupon.issued_at),
-        valid_till=_timestamp(coupon.valid_till),
+        issued_at=to_timestamp(coupon.issued_at),
+        valid_till=to_timestamp(coupon.valid_till),
         redemption_count=coupon.redemption_count,
         metadata=common_pb2.IssuanceMetadata(
             sourceType=meta.source_type,
@@ -132,8 +121,8 @@ def coupon_message(view: CouponView) -> customer_service_pb2.Coupon:
         request_id=coupon.request_id or "",
         state=_STATES[view.state],
         redemptions_allowed=coupon.uses_allowed,
-        latest_redeemed_at=_timestamp(coupon.latest_redeemed_at),
-        revoked_at=_timestamp(coupon.revoked_at),
+        latest_redeemed_at=to_timestamp(coupon.latest_redeemed_at),
+        revoked_at=to_timestamp(coupon.revoked_at),
         revoke_reason=coupon.revoke_reason,
         redemptions=[redemption_message(r) for r in view.redemptions],
     )
