@@ -34,7 +34,7 @@ from .entrypoints.rest import RestServer, create_app, start_rest_server
 from .entrypoints.tls import load_tls
 from .entrypoints.uninterrupted import wait_for_orphans
 from .service.auth import Authenticator
-from .service.pruning import RequestIdPruner
+from .service.pruning import Pruner
 from .service.readiness import ReadinessWatch, wait_for_database
 from .service.telemetry import attach_telemetry
 from .tracing import Tracing
@@ -54,7 +54,7 @@ class RunningService:
     rest: RestServer
     checkpoints: WalCheckpointer | None = None
     readiness: ReadinessWatch | None = None
-    pruner: RequestIdPruner | None = None
+    pruner: Pruner | None = None
     metrics: ServiceMetrics | None = None
     metrics_server: RestServer | None = None
     tracing: Tracing | None = None
@@ -173,6 +173,7 @@ async def start(
         ],
         extra_handlers=extra_handlers,
         credentials=tls.grpc_credentials() if tls is not None else None,
+        event_poll_seconds=settings.event_poll_seconds,
     )
     if grpc_server.port == 0:
         await grpc_server.stop(0)
@@ -213,7 +214,7 @@ async def start(
     checkpoints = start_checkpoints(engine)
     await readiness.check()  # The schema, too, before the first probe interval.
     readiness.start()
-    pruner = RequestIdPruner(uow).start()
+    pruner = Pruner(uow, events_kept_for=timedelta(hours=settings.event_retention_hours)).start()
     return RunningService(
         settings,
         engine,

@@ -109,6 +109,10 @@ class Settings(BaseModel):
     """A kept-alive REST connection with no request for this long is closed."""
     request_id_window_hours: PositiveSeconds = 24.0
     """How long a requestId or Idempotency-Key answers with its first outcome."""
+    event_retention_hours: PositiveSeconds = 168.0
+    """How long WatchEvents keeps events: a cursor older than this has lost some (910)."""
+    event_poll_seconds: PositiveSeconds = 0.2
+    """How often a WatchEvents stream that has caught up looks for new events."""
     db_startup_timeout_seconds: Seconds = 30.0
     """How long start-up waits for a database that does not answer."""
     health_check_seconds: PositiveSeconds = 1.0

@@ -17,6 +17,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from coupon_service.domain.events import NewEvent
 from coupon_service.domain.model import (
     Customer,
     CustomerRef,
@@ -77,6 +78,7 @@ class Tables:
     requests: dict[RequestKey, StoredRequest] = dataclasses.field(default_factory=dict)
     next_coupon_id: int = 1
     request_times: dict[RequestKey, datetime] = dataclasses.field(default_factory=dict)
+    events: list[tuple[int, NewEvent]] = dataclasses.field(default_factory=list)
 
     def copy(self) -> Tables:
         return Tables(
@@ -88,6 +90,7 @@ class Tables:
             dict(self.requests),
             self.next_coupon_id,
             dict(self.request_times),
+            list(self.events),
         )
 
 
@@ -341,6 +344,10 @@ class FakeBatchStore:
             self._t.requests[key] = dataclasses.replace(self._t.requests[key], outcome=outcome)
         for key in released:
             self._t.requests.pop(key, None)
+
+    def append_events(self, events: Sequence[tuple[int, NewEvent]]) -> None:
+        self._db._step("append_events")
+        self._t.events += events
 
     def _add(self, coupon: FakeCoupon) -> int:
         self._t.coupons[coupon.id] = coupon

@@ -6,12 +6,26 @@ from coupon.v1 import errors_pb2 as _errors_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class CouponEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    COUPON_EVENT_TYPE_UNSPECIFIED: _ClassVar[CouponEventType]
+    COUPON_EVENT_TYPE_ISSUED: _ClassVar[CouponEventType]
+    COUPON_EVENT_TYPE_REDEEMED: _ClassVar[CouponEventType]
+    COUPON_EVENT_TYPE_REDEMPTION_REVERSED: _ClassVar[CouponEventType]
+    COUPON_EVENT_TYPE_REVOKED: _ClassVar[CouponEventType]
+COUPON_EVENT_TYPE_UNSPECIFIED: CouponEventType
+COUPON_EVENT_TYPE_ISSUED: CouponEventType
+COUPON_EVENT_TYPE_REDEEMED: CouponEventType
+COUPON_EVENT_TYPE_REDEMPTION_REVERSED: CouponEventType
+COUPON_EVENT_TYPE_REVOKED: CouponEventType
 
 class IssueMultipleRequest(_message.Message):
     __slots__ = ("seriesId", "count", "customer", "metadata", "seriesIds", "requestId")
@@ -331,3 +345,37 @@ class RevokeCouponResponse(_message.Message):
     COUPON_FIELD_NUMBER: _ClassVar[int]
     coupon: _customer_service_pb2.Coupon
     def __init__(self, coupon: _Optional[_Union[_customer_service_pb2.Coupon, _Mapping]] = ...) -> None: ...
+
+class WatchEventsRequest(_message.Message):
+    __slots__ = ("after", "from_now")
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    FROM_NOW_FIELD_NUMBER: _ClassVar[int]
+    after: str
+    from_now: bool
+    def __init__(self, after: _Optional[str] = ..., from_now: _Optional[bool] = ...) -> None: ...
+
+class CouponEvent(_message.Message):
+    __slots__ = ("cursor", "type", "occurred_at", "coupon_id", "code", "series_id", "customer_id", "valid_till", "issuance", "redemption", "revoke_reason")
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    COUPON_ID_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    SERIES_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    VALID_TILL_FIELD_NUMBER: _ClassVar[int]
+    ISSUANCE_FIELD_NUMBER: _ClassVar[int]
+    REDEMPTION_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_REASON_FIELD_NUMBER: _ClassVar[int]
+    cursor: str
+    type: CouponEventType
+    occurred_at: _timestamp_pb2.Timestamp
+    coupon_id: int
+    code: str
+    series_id: int
+    customer_id: int
+    valid_till: _timestamp_pb2.Timestamp
+    issuance: _common_pb2.IssuanceMetadata
+    redemption: _common_pb2.Redemption
+    revoke_reason: str
+    def __init__(self, cursor: _Optional[str] = ..., type: _Optional[_Union[CouponEventType, str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., coupon_id: _Optional[int] = ..., code: _Optional[str] = ..., series_id: _Optional[int] = ..., customer_id: _Optional[int] = ..., valid_till: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issuance: _Optional[_Union[_common_pb2.IssuanceMetadata, _Mapping]] = ..., redemption: _Optional[_Union[_common_pb2.Redemption, _Mapping]] = ..., revoke_reason: _Optional[str] = ...) -> None: ...

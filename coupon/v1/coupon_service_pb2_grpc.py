@@ -77,6 +77,11 @@ class CouponServiceStub:
                 request_serializer=coupon_dot_v1_dot_coupon__service__pb2.RevokeCouponRequest.SerializeToString,
                 response_deserializer=coupon_dot_v1_dot_coupon__service__pb2.RevokeCouponResponse.FromString,
                 _registered_method=True)
+        self.WatchEvents = channel.unary_stream(
+                '/coupon.v1.CouponService/WatchEvents',
+                request_serializer=coupon_dot_v1_dot_coupon__service__pb2.WatchEventsRequest.SerializeToString,
+                response_deserializer=coupon_dot_v1_dot_coupon__service__pb2.CouponEvent.FromString,
+                _registered_method=True)
 
 
 class CouponServiceServicer:
@@ -154,6 +159,27 @@ class CouponServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchEvents(self, request, context):
+        """WatchEvents streams the caller's organisation's events: one per coupon
+        issued, redemption, reversal and revocation, each written in the
+        transaction of its change, so there is never an event of a change that
+        rolled back nor a change without its event. Events come in the order
+        their changes committed, first those after `after`, then each new one as
+        it commits; the stream does not end on its own.
+
+        A consumer keeps the `cursor` of the last event it has processed and
+        passes it as `after` when it reconnects: it then resumes exactly where it
+        stopped, with no event missed and none sent twice. Events are kept for
+        the retention window (COUPON_EVENT_RETENTION_HOURS, 7 days by default);
+        a cursor older than that fails with 910 FAILED_PRECONDITION. A replica
+        shutting down ends its streams with UNAVAILABLE: reconnect with the last
+        cursor. Changes made before the feed existed (migration 0007) have no
+        events.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CouponServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -191,6 +217,11 @@ def add_CouponServiceServicer_to_server(servicer, server):
                     servicer.RevokeCoupon,
                     request_deserializer=coupon_dot_v1_dot_coupon__service__pb2.RevokeCouponRequest.FromString,
                     response_serializer=coupon_dot_v1_dot_coupon__service__pb2.RevokeCouponResponse.SerializeToString,
+            ),
+            'WatchEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchEvents,
+                    request_deserializer=coupon_dot_v1_dot_coupon__service__pb2.WatchEventsRequest.FromString,
+                    response_serializer=coupon_dot_v1_dot_coupon__service__pb2.CouponEvent.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -390,6 +421,33 @@ class CouponService:
             '/coupon.v1.CouponService/RevokeCoupon',
             coupon_dot_v1_dot_coupon__service__pb2.RevokeCouponRequest.SerializeToString,
             coupon_dot_v1_dot_coupon__service__pb2.RevokeCouponResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/coupon.v1.CouponService/WatchEvents',
+            coupon_dot_v1_dot_coupon__service__pb2.WatchEventsRequest.SerializeToString,
+            coupon_dot_v1_dot_coupon__service__pb2.CouponEvent.FromString,
             options,
             channel_credentials,
             insecure,

@@ -59,6 +59,8 @@ def _series_page(
     ):
         if wanted:
             query = query.where(column == wanted)
+    if where.source_id:  # Names the condition of the sourceId index, so both planners use it.
+        query = query.where(coupons.c.source_id != "")
     if where.issued_after is not None:
         query = query.where(coupons.c.issued_at >= to_db(where.issued_after))
     if where.issued_before is not None:

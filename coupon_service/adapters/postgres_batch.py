@@ -18,6 +18,8 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_only, greenlet_spawn
 
+from ..domain.events import NewEvent
+from ..domain.events import by_org as _by_org
 from ..domain.model import Customer, IssuedCoupon, Series
 from ..service.batch_store import (
     CustomerKey,
@@ -37,6 +39,7 @@ from .postgres_sql import (
     ADD_ISSUED,
     ADD_POOL_CODES,
     ADD_UPLOADED,
+    APPEND_EVENTS,
     ASSIGN_POOL,
     CLAIM_REQUESTS,
     COUPONS_BY_IDS,
@@ -222,6 +225,13 @@ class PostgresBatchStore:
             self._execute(STORE_OUTCOMES, *_columns([(o, r, out) for (o, r), out in outcomes], 3))
         if released:
             self._execute(RELEASE_REQUESTS, *_columns(list(released), 2))
+
+    def append_events(self, events: Sequence[tuple[int, NewEvent]]) -> None:
+        for org_id, of_org in _by_org(events):  # In org order: two batches never wait in a ring.
+            rows = [
+                (int(e.type), e.coupon_id, e.redemption_id, to_db(e.occurred_at)) for e in of_org
+            ]
+            self._execute(APPEND_EVENTS, org_id, *_columns(rows, 4))
 
 
 def _alike_for_postgres(group: NewCoupons) -> tuple[Any, ...]:

@@ -125,3 +125,17 @@ ON CONFLICT DO NOTHING
 RETURNING code
 """
 ADD_UPLOADED = "UPDATE series SET num_uploaded = num_uploaded + $1 WHERE org_id = $2 AND id = $3"
+# One organisation's events at the next positions of its feed: the feed's row is advanced and
+# stays locked until the commit, so the positions come out in commit order.
+APPEND_EVENTS = """
+WITH feed AS (
+  INSERT INTO event_feeds AS f (org_id, head) VALUES ($1, cardinality($2::smallint[]))
+  ON CONFLICT (org_id) DO UPDATE SET head = f.head + excluded.head
+  RETURNING f.head
+)
+INSERT INTO events (org_id, position, type, coupon_id, redemption_id, occurred_at)
+SELECT $1, feed.head - cardinality($2::smallint[]) + e.n, e.type, e.coupon_id, e.redemption_id,
+  e.occurred_at
+FROM feed, unnest($2::smallint[], $3::bigint[], $4::bigint[], $5::timestamp[])
+  WITH ORDINALITY AS e(type, coupon_id, redemption_id, occurred_at, n)
+"""

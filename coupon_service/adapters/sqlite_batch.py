@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ..domain.events import NewEvent, by_org
 from ..domain.model import Customer, IdentifierType, IssuedCoupon, Series
 from ..service.batch_store import (
     CustomerKey,
@@ -91,6 +92,15 @@ _ADD_ISSUED = (
     " VALUES (?, ?, 0, ?, ?) ON CONFLICT (org_id, series_id, shard) DO UPDATE SET"
     " num_issued = num_issued + excluded.num_issued,"
     " latest_issued_at = max(coalesce(latest_issued_at, ''), excluded.latest_issued_at)"
+)
+
+_ADVANCE_FEED = (
+    "INSERT INTO event_feeds (org_id, head) VALUES (?, ?)"
+    " ON CONFLICT (org_id) DO UPDATE SET head = head + excluded.head RETURNING head"
+)
+_INSERT_EVENT = (
+    "INSERT INTO events (org_id, position, type, coupon_id, redemption_id, occurred_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -273,6 +283,25 @@ class SqliteBatchStore:
         self._db.executemany(
             "DELETE FROM issue_requests WHERE org_id = ? AND request_id = ?", released
         )
+
+    def append_events(self, events: Sequence[tuple[int, NewEvent]]) -> None:
+        for org_id, of_org in by_org(events):
+            (head,) = self._db.execute(_ADVANCE_FEED, (org_id, len(of_org))).fetchone()
+            first = head - len(of_org) + 1
+            self._db.executemany(
+                _INSERT_EVENT,
+                [
+                    (
+                        org_id,
+                        first + offset,
+                        int(e.type),
+                        e.coupon_id,
+                        e.redemption_id,
+                        to_text(e.occurred_at),
+                    )
+                    for offset, e in enumerate(of_org)
+                ],
+            )
 
 
 class _CommitFailed(Exception):

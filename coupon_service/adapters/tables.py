@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -164,9 +165,19 @@ coupons = Table(
         postgresql_where=text("shared_code = true"),
     ),
     # ListSeriesCoupons pages through a series by issue time: every filter but sourceId and
-    # REVOKED is read off this order, sourceId and revocations (rare) have their own.
+    # REVOKED is read off this order, sourceId and revocations (rare) have their own. Only
+    # coupons issued with a sourceId are in its index: the others never pay for it.
     Index(None, "org_id", "series_id", "issued_at", "id"),
-    Index(None, "org_id", "series_id", "source_id", "issued_at", "id"),
+    Index(
+        "ix_coupons_org_id_series_id_source_id_issued_at_id_sourced",
+        "org_id",
+        "series_id",
+        "source_id",
+        "issued_at",
+        "id",
+        sqlite_where=text("source_id <> ''"),
+        postgresql_where=text("source_id <> ''"),
+    ),
     Index(
         "ix_coupons_org_id_series_id_issued_at_id_revoked",
         "org_id",
@@ -211,6 +222,42 @@ series_redemptions = Table(
     Column("series_id", BigInteger, primary_key=True, autoincrement=False),
     Column("redeemed", BigInteger, nullable=False, server_default="0"),
     ForeignKeyConstraint(["org_id", "series_id"], ["series.org_id", "series.id"]),
+)
+
+# The event feed (domain/events.py): one row per change to a coupon, written in the change's
+# transaction. The facts that never change (code, customer, metadata, the bill) are read from
+# the coupon and the redemption the event names, so an event row stays this small.
+events = Table(
+    "events",
+    metadata,
+    Column("org_id", Id, primary_key=True),
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("type", SmallInteger, nullable=False),
+    Column("coupon_id", Id, nullable=False),
+    Column("redemption_id", Id),
+    Column("occurred_at", DateTime, nullable=False),
+    sqlite_with_rowid=False,  # One b-tree in position order, as PostgreSQL's primary key.
+)
+
+# Each organisation's last position taken. A transaction takes its events' positions from
+# this row as its last statement, so the row's lock orders the commits: a position is never
+# visible before a smaller one. `pruned_through` is the last position the pruner removed.
+event_feeds = Table(
+    "event_feeds",
+    metadata,
+    Column("org_id", Id, ForeignKey("orgs.id"), primary_key=True),
+    Column("head", BigInteger, nullable=False, server_default="0"),
+    Column("pruned_through", BigInteger, nullable=False, server_default="0"),
+)
+
+# What the head was at a moment, noted by the pruner on each round: the events up to a note
+# older than the retention window are all older than it too, and can go.
+event_marks = Table(
+    "event_marks",
+    metadata,
+    Column("org_id", Id, primary_key=True),
+    Column("noted_at", DateTime, primary_key=True),
+    Column("head", BigInteger, nullable=False),
 )
 
 issue_requests = Table(

@@ -25,6 +25,7 @@ from .coupon_repository import SqlCouponRepository
 from .credential_repository import SqlCredentialRepository
 from .customer_repository import SqlCustomerRepository
 from .database import check_sqlite_file, is_sqlite
+from .event_repository import SqlEventRepository
 from .org_repository import SqlOrgRepository
 from .postgres_batch import run_postgres_batch
 from .redemption_repository import SqlRedemptionRepository
@@ -50,6 +51,7 @@ class SqlTransaction:
         self.redemptions = SqlRedemptionRepository(connection)
         self.credentials = SqlCredentialRepository(connection)
         self.requests = SqlRequestRepository(connection)
+        self.events = SqlEventRepository(connection)
 
 
 class SqlUnitOfWork:

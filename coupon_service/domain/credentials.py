@@ -62,6 +62,7 @@ OPERATION_SCOPES: dict[str, Scope] = {
     "RedeemCoupon": Scope.ISSUE,
     "ReverseRedemption": Scope.ISSUE,
     "ListSeriesCoupons": Scope.ISSUE,
+    "WatchEvents": Scope.ISSUE,
     "CreateSeries": Scope.MANAGE,
     "UploadCodes": Scope.MANAGE,
     "CreateCustomer": Scope.MANAGE,

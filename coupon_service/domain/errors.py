@@ -1,11 +1,13 @@
 """The documented coupon error codes and the exceptions that carry them.
 
 CouponServiceError
-├── InvalidRequest        756, 677, 629: the request itself is wrong; nothing was read or written
+├── InvalidRequest        756, 677, 629, 911: the request itself is wrong; nothing was read or
+│                         written
 ├── NotFound              701 customer, 707 series, 901 coupon, 909 redemption: unknown in the
 │                         caller's organisation
 ├── AlreadyExists         629: an id or identifier is already taken (management calls)
-├── Expired               713: the series or the coupon's validity has ended
+├── Expired               713: the series or the coupon's validity has ended; 910: an event
+│                         cursor older than the feed's retention window
 ├── AlreadyHasCoupon      709: one per customer, already held, and resending is off
 ├── NothingIssued         6xx: the policy allowed none of the requested coupons
 ├── NotRedeemable         902-908: the coupon cannot be redeemed by this customer now
@@ -55,6 +57,8 @@ class ErrorCode(enum.IntEnum):
     CUSTOMER_REDEMPTION_LIMIT_REACHED = 907
     SERIES_REDEMPTION_LIMIT_REACHED = 908
     REDEMPTION_NOT_FOUND = 909
+    EVENT_CURSOR_EXPIRED = 910
+    EVENT_CURSOR_INVALID = 911
 
 
 class ErrorKind(enum.Enum):

@@ -1,5 +1,5 @@
 """Proto <-> domain translation for what follows an issue: coupons with their state, validation,
-redemptions, reversals, revocations and a series' coupons."""
+redemptions, reversals, revocations, a series' coupons and the event feed."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from coupon.v1 import (
 )
 
 from ..domain.errors import CouponServiceError, invalid_input
-from ..domain.model import Redemption
+from ..domain.events import CouponEvent, EventType, cursor_of
+from ..domain.model import IssuanceMetadata, Redemption
 from ..domain.redemption import CouponState
 from ..service.coupons import CouponLookup, CouponView, SeriesCouponsQuery
 from ..service.redemption import RedeemRequest, RedemptionResult, Validation
@@ -101,8 +102,18 @@ def redemption_message(redemption: Redemption) -> common_pb2.Redemption:
     )
 
 
+def issuance_message(meta: IssuanceMetadata) -> common_pb2.IssuanceMetadata:
+    return common_pb2.IssuanceMetadata(
+        sourceType=meta.source_type,
+        sourceId=meta.source_id,
+        sourceActivity=meta.source_activity,
+        notes=meta.notes,
+        reason=meta.reason,
+    )
+
+
 def coupon_message(view: CouponView) -> customer_service_pb2.Coupon:
-    coupon, meta = view.coupon, view.coupon.metadata
+    coupon = view.coupon
     return customer_service_pb2.Coupon(
         id=coupon.id,
         code=coupon.code,
@@ -111,13 +122,7 @@ def coupon_message(view: CouponView) -> customer_service_pb2.Coupon:
         issued_at=to_timestamp(coupon.issued_at),
         valid_till=to_timestamp(coupon.valid_till),
         redemption_count=coupon.redemption_count,
-        metadata=common_pb2.IssuanceMetadata(
-            sourceType=meta.source_type,
-            sourceId=meta.source_id,
-            sourceActivity=meta.source_activity,
-            notes=meta.notes,
-            reason=meta.reason,
-        ),
+        metadata=issuance_message(coupon.metadata),
         request_id=coupon.request_id or "",
         state=_STATES[view.state],
         redemptions_allowed=coupon.uses_allowed,
@@ -156,4 +161,28 @@ def redeem_response(result: RedemptionResult) -> coupon_service_pb2.RedeemCoupon
 def reverse_response(result: RedemptionResult) -> coupon_service_pb2.ReverseRedemptionResponse:
     return coupon_service_pb2.ReverseRedemptionResponse(
         redemption=redemption_message(result.redemption), coupon=coupon_message(result.coupon)
+    )
+
+
+_EVENT_TYPES = {
+    EventType.ISSUED: coupon_service_pb2.COUPON_EVENT_TYPE_ISSUED,
+    EventType.REDEEMED: coupon_service_pb2.COUPON_EVENT_TYPE_REDEEMED,
+    EventType.REDEMPTION_REVERSED: coupon_service_pb2.COUPON_EVENT_TYPE_REDEMPTION_REVERSED,
+    EventType.REVOKED: coupon_service_pb2.COUPON_EVENT_TYPE_REVOKED,
+}
+
+
+def event_message(event: CouponEvent) -> coupon_service_pb2.CouponEvent:
+    return coupon_service_pb2.CouponEvent(
+        cursor=cursor_of(event.position),
+        type=_EVENT_TYPES[event.type],
+        occurred_at=to_timestamp(event.occurred_at),
+        coupon_id=event.coupon_id,
+        code=event.code,
+        series_id=event.series_id,
+        customer_id=event.customer_id,
+        valid_till=to_timestamp(event.valid_till),
+        issuance=issuance_message(event.metadata),
+        redemption=redemption_message(event.redemption) if event.redemption else None,
+        revoke_reason=event.revoke_reason,
     )

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, Protocol
 
 from ..domain.batch_view import HoldingKey as HoldingKey
 from ..domain.batch_view import SeriesKey as SeriesKey
+from ..domain.events import NewEvent
 from ..domain.model import Customer, CustomerRef, IssuedCoupon, Series
 
 RequestKey = tuple[int, str]  # (org_id, request_id)
@@ -138,4 +139,9 @@ class BatchStore(Protocol):
     ) -> None:
         """Stores the outcome of each call that succeeded under its key, and gives back the
         keys of calls that failed, so a retry runs afresh."""
+        ...
+
+    def append_events(self, events: Sequence[tuple[int, NewEvent]]) -> None:
+        """Records (org_id, event) pairs at the next positions of each org's feed, in order.
+        It must be the batch's last step: each feed stays locked until the commit."""
         ...

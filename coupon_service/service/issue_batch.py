@@ -8,7 +8,8 @@ memory, then write for every call at once.
    domain rules; a call that fails leaves nothing behind for the others).
 3. write: insert the new coupons (drawing again for codes the org already has), hand out the
    reserved pool codes, add the counts to the series counters, store every outcome under its
-   key. The store's transaction commits all of it, or none.
+   key, and record an ISSUED event per coupon. The store's transaction commits all of it, or
+   none.
 
 Planned coupons whose codes kept colliding through every draw are not written, but the calls
 and series planned after them counted them. Rare as that is, the batch then gives up
@@ -26,6 +27,7 @@ from datetime import timedelta
 
 from ..domain.batch_view import BatchView, CallView
 from ..domain.errors import CouponServiceError, customer_not_found, series_not_found
+from ..domain.events import EventType, NewEvent
 from ..domain.issuing import (
     SeriesOutcome,
     Shortfall,
@@ -303,6 +305,7 @@ class _Batch:
         fresh = self._fresh_series()
         self._answer(fresh)
         self._finish_requests()
+        self.store.append_events(_issued_events(kept))  # Last: it locks the feeds till COMMIT.
         self.report = BatchReport(
             issued=issued,
             pools_left={
@@ -405,6 +408,17 @@ class _Batch:
                 released.append(key)
         if outcomes or released:
             self.store.finish_requests(outcomes, released)
+
+
+def _issued_events(kept: Sequence[SeriesDraft]) -> list[tuple[int, NewEvent]]:
+    """An ISSUED event for each coupon the batch gave out, in call order (a resent one was
+    issued before)."""
+    return [
+        (draft.holding[0], NewEvent(EventType.ISSUED, coupon.id, coupon.issued_at))
+        for draft in kept
+        if not draft.resend
+        for coupon in draft.coupons
+    ]
 
 
 __all__ = ["Answer", "BatchReport", "IssueCall", "Shortfall", "issue_batch", "issue_batch_reported"]

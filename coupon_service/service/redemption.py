@@ -4,7 +4,8 @@ ReverseRedemption and RevokeCoupon, each in one short transaction.
 The domain's check_redeemable decides for Validate and Redeem alike. The store holds the limits:
 Redeem takes its use with guarded updates (the coupon row; for a GENERIC series with a total
 limit, the series' counter row) and writes the redemption in the same transaction, so concurrent
-callers on any number of replicas can never take more uses than there are.
+callers on any number of replicas can never take more uses than there are. Each change records
+its event (domain/events.py) as its transaction's last statement.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..domain.errors import (
     NotRedeemable,
     redemption_not_found,
 )
+from ..domain.events import EventType, NewEvent
 from ..domain.model import Coupon, CustomerRef, Redemption, Series
 from ..domain.redemption import (
     RedemptionCounts,
@@ -202,7 +204,11 @@ async def _redeem(
     if redemption is None:
         raise _RequestIdTaken()
     await tx.redemptions.count_redemption(org_id, coupon.series_id, moment)
-    return RedemptionResult(redemption, await _current(tx, org_id, coupon.id, moment))
+    result = RedemptionResult(redemption, await _current(tx, org_id, coupon.id, moment))
+    await tx.events.append(
+        org_id, [NewEvent(EventType.REDEEMED, coupon.id, moment, redemption.id)]
+    )  # Last: it locks the org's feed until the commit.
+    return result
 
 
 async def _replayed(
@@ -233,14 +239,21 @@ async def reverse_redemption(
         if found is None:
             raise redemption_not_found(redemption_id)
         # Only the call whose guarded update stamped the reversal gives the use back.
-        if await tx.redemptions.reverse(org_id, redemption_id, moment):
+        reversed_now = await tx.redemptions.reverse(org_id, redemption_id, moment)
+        if reversed_now:
             await tx.coupons.give_back_use(org_id, found.coupon_id)
             await tx.redemptions.count_reversal(org_id, found.series_id)
             series = await tx.series.get(org_id, found.series_id)
             if series is not None and series.policy.max_redemptions is not None:
                 await tx.redemptions.give_back_series_use(org_id, found.series_id)
         reversed_one = await tx.redemptions.get(org_id, redemption_id) or found
-        return RedemptionResult(reversed_one, await _current(tx, org_id, found.coupon_id, moment))
+        result = RedemptionResult(reversed_one, await _current(tx, org_id, found.coupon_id, moment))
+        if reversed_now:
+            reversal = NewEvent(
+                EventType.REDEMPTION_REVERSED, found.coupon_id, moment, redemption_id
+            )
+            await tx.events.append(org_id, [reversal])  # Last, as in _redeem.
+        return result
 
 
 async def revoke_coupon(
@@ -257,5 +270,8 @@ async def revoke_coupon(
     moment = now or utcnow()
     async with uow.transaction() as tx:
         coupon = await find_coupon(tx, org_id, lookup)
-        await tx.coupons.revoke(org_id, coupon.id, reason, moment)
-        return await _current(tx, org_id, coupon.id, moment)
+        revoked_now = await tx.coupons.revoke(org_id, coupon.id, reason, moment)
+        revoked = await _current(tx, org_id, coupon.id, moment)
+        if revoked_now:
+            await tx.events.append(org_id, [NewEvent(EventType.REVOKED, coupon.id, moment)])
+        return revoked

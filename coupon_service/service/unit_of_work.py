@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from ..domain.credentials import ApiKey, HashedSecret
+from ..domain.events import CouponEvent, FeedState, NewEvent
 from ..domain.model import (
     Coupon,
     Customer,
@@ -200,6 +201,28 @@ class RequestRepository(Protocol):
         ...
 
 
+class EventRepository(Protocol):
+    async def append(self, org_id: int, new: Sequence[NewEvent]) -> None:
+        """Records the events at the next positions of the org's feed, in order. It must be
+        the transaction's last statement: the feed stays locked until the commit."""
+        ...
+
+    async def after(self, org_id: int, position: int, limit: int) -> list[CouponEvent]:
+        """Up to `limit` events after `position`, in position order."""
+        ...
+
+    async def feed(self, org_id: int) -> FeedState: ...
+
+    async def note_heads(self, at: datetime) -> None:
+        """Notes every feed's head as it is at `at`, for prune_before."""
+        ...
+
+    async def prune_before(self, moment: datetime) -> int:
+        """Removes the events no later than the newest note taken before `moment` (and those
+        notes); returns how many events went."""
+        ...
+
+
 class Transaction(Protocol):
     # Read-only members, so an implementation may hold its own concrete repository types.
     @property
@@ -216,6 +239,8 @@ class Transaction(Protocol):
     def credentials(self) -> CredentialRepository: ...
     @property
     def requests(self) -> RequestRepository: ...
+    @property
+    def events(self) -> EventRepository: ...
 
 
 class UnitOfWork(Protocol):

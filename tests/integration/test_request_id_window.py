@@ -17,7 +17,7 @@ from coupon_service.domain.errors import RequestIdReused
 from coupon_service.service import idempotency
 from coupon_service.service.idempotency import prune_request_ids
 from coupon_service.service.issuing import IssueRequest, issue_multiple
-from coupon_service.service.pruning import RequestIdPruner
+from coupon_service.service.pruning import Pruner
 from coupon_service.service.results import utcnow
 from tests.answers import codes
 from tests.factories import a_customer, a_series, by_mobile
@@ -99,7 +99,7 @@ async def test_the_background_pruner_removes_expired_keys(db_url: str, org_id: i
         )
         assert await _stored_keys(uow, org_id) == 1
 
-        pruner = RequestIdPruner(uow, every_seconds=0.05).start()
+        pruner = Pruner(uow, every_seconds=0.05).start()
         try:
             for _ in range(100):
                 if await _stored_keys(uow, org_id) == 0:

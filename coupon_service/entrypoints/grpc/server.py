@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import grpc
@@ -33,15 +34,22 @@ class GrpcServer:
     """A started server and its health service, stopped gracefully by `stop`."""
 
     def __init__(
-        self, server: grpc.aio.Server, health_servicer: health.aio.HealthServicer, port: int
+        self,
+        server: grpc.aio.Server,
+        health_servicer: health.aio.HealthServicer,
+        port: int,
+        closing: asyncio.Event,
     ):
         self.server = server
         self.health = health_servicer
         self.port = port
+        self._closing = closing
 
     async def stop(self, grace_seconds: float) -> None:
-        """Reports NOT_SERVING, refuses new calls, and lets calls in flight finish."""
+        """Reports NOT_SERVING, refuses new calls, ends the event streams and lets calls in
+        flight finish."""
         await self.health.enter_graceful_shutdown()
+        self._closing.set()
         await self.server.stop(grace_seconds)
 
 
@@ -53,6 +61,7 @@ async def start_grpc_server(
     extra_handlers: Sequence[grpc.GenericRpcHandler] = (),
     credentials: grpc.ServerCredentials | None = None,
     observing: Sequence[grpc.aio.ServerInterceptor] = (),
+    event_poll_seconds: float = 0.2,
 ) -> GrpcServer:
     """Starts the coupon.v1 services; `extra_handlers` (the benchmark's empty RPC) are served
     behind the same interceptors, on the same event loop. With `credentials` the port speaks
@@ -69,9 +78,8 @@ async def start_grpc_server(
             ("grpc.so_reuseport", 0),
         ],
     )
-    coupon_service_pb2_grpc.add_CouponServiceServicer_to_server(
-        CouponServicer(uow, resolve_org), server
-    )
+    coupons = CouponServicer(uow, resolve_org, event_poll_seconds=event_poll_seconds)
+    coupon_service_pb2_grpc.add_CouponServiceServicer_to_server(coupons, server)
     series_service_pb2_grpc.add_SeriesServiceServicer_to_server(
         SeriesServicer(uow, resolve_org), server
     )
@@ -97,4 +105,4 @@ async def start_grpc_server(
     await server.start()
     for name in ("", *SERVICE_NAMES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return GrpcServer(server, health_servicer, port)
+    return GrpcServer(server, health_servicer, port, coupons.closing)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import grpc
@@ -18,7 +19,7 @@ from coupon.v1 import (
     series_service_pb2_grpc,
 )
 
-from ...service import coupons, customers, issuing, redemption, series
+from ...service import coupons, customers, events, issuing, redemption, series
 from ...service.unit_of_work import UnitOfWork
 from .. import converters, lifecycle_converters
 from ..uninterrupted import uninterrupted
@@ -75,6 +76,14 @@ class _Servicer:
 
 
 class CouponServicer(_Servicer, coupon_service_pb2_grpc.CouponServiceServicer):
+    def __init__(
+        self, uow: UnitOfWork, resolve_org: OrgResolver, *, event_poll_seconds: float
+    ) -> None:
+        super().__init__(uow, resolve_org)
+        self.event_poll_seconds = event_poll_seconds
+        # Set when the server starts shutting down: WatchEvents streams end (UNAVAILABLE).
+        self.closing = asyncio.Event()
+
     @_batched_rpc
     async def IssueMultiple(
         self,
@@ -155,6 +164,28 @@ class CouponServicer(_Servicer, coupon_service_pb2_grpc.CouponServiceServicer):
         )
         return coupon_service_pb2.RevokeCouponResponse(
             coupon=lifecycle_converters.coupon_message(revoked)
+        )
+
+    async def WatchEvents(
+        self, request: coupon_service_pb2.WatchEventsRequest, context: _Context
+    ) -> AsyncIterator[coupon_service_pb2.CouponEvent]:
+        org_id = await self.resolve_org(context)
+        feed = events.watch_events(
+            self.uow,
+            org_id,
+            request.after,
+            from_now=request.from_now,
+            poll_seconds=self.event_poll_seconds,
+            stop=self.closing,
+        )
+        try:
+            async for event in feed:
+                yield lifecycle_converters.event_message(event)
+        except Exception as error:
+            await abort_for(context, error, "WatchEvents", logger)
+        await context.abort(
+            grpc.StatusCode.UNAVAILABLE,
+            "the server is shutting down: reconnect and pass the last cursor as `after`",
         )
 
 

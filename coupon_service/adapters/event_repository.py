@@ -1,0 +1,168 @@
+"""The event feed (domain/events.py) for the use cases' transactions: appending, reading after
+a position, and pruning past the retention window. The issuing batches append through their
+own stores, with the same two steps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Row, delete, func, insert, literal, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.events import CouponEvent, EventType, FeedState, NewEvent
+from ..domain.model import IssuanceMetadata, Redemption
+from ._convert import from_db, to_db
+from .tables import coupons, event_feeds, event_marks, events, redemptions
+
+_WITH_FACTS = (
+    select(
+        events.c.position,
+        events.c.type,
+        events.c.occurred_at,
+        coupons.c.id.label("coupon_id"),
+        coupons.c.code,
+        coupons.c.series_id,
+        coupons.c.customer_id,
+        coupons.c.valid_till,
+        coupons.c.source_type,
+        coupons.c.source_id,
+        coupons.c.source_activity,
+        coupons.c.notes,
+        coupons.c.reason,
+        coupons.c.revoke_reason,
+        redemptions.c.id.label("redemption_id"),
+        redemptions.c.customer_id.label("redeemed_by"),
+        redemptions.c.redeemed_at,
+        redemptions.c.bill_number,
+        redemptions.c.bill_amount,
+        redemptions.c.request_id,
+    )
+    .join(coupons, coupons.c.id == events.c.coupon_id)
+    .outerjoin(redemptions, redemptions.c.id == events.c.redemption_id)
+)
+
+
+def _event_from_row(row: Row[*tuple[Any, ...]]) -> CouponEvent:
+    kind = EventType(row.type)
+    occurred_at = from_db(row.occurred_at)
+    redemption = None
+    if row.redemption_id is not None:
+        redemption = Redemption(
+            id=row.redemption_id,
+            coupon_id=row.coupon_id,
+            code=row.code,
+            series_id=row.series_id,
+            customer_id=row.redeemed_by,
+            redeemed_at=from_db(row.redeemed_at),
+            bill_number=row.bill_number,
+            bill_amount=row.bill_amount,
+            # As the event left it: only a reversal's event shows the reversal.
+            reversed_at=occurred_at if kind is EventType.REDEMPTION_REVERSED else None,
+            request_id=row.request_id,
+        )
+    return CouponEvent(
+        position=row.position,
+        type=kind,
+        occurred_at=occurred_at,
+        coupon_id=row.coupon_id,
+        code=row.code,
+        series_id=row.series_id,
+        customer_id=row.customer_id,
+        valid_till=from_db(row.valid_till),
+        metadata=IssuanceMetadata(
+            source_type=row.source_type,
+            source_id=row.source_id,
+            source_activity=row.source_activity,
+            notes=row.notes,
+            reason=row.reason,
+        ),
+        redemption=redemption,
+        revoke_reason=row.revoke_reason if kind is EventType.REVOKED else "",
+    )
+
+
+class SqlEventRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        self._dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+
+    async def append(self, org_id: int, new: Sequence[NewEvent]) -> None:
+        if not new:
+            return
+        statement = self._dialect.insert(event_feeds).values(org_id=org_id, head=len(new))
+        advanced = await self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["org_id"],
+                set_={"head": event_feeds.c.head + statement.excluded.head},
+            ).returning(event_feeds.c.head)
+        )
+        first = advanced.scalar_one() - len(new) + 1
+        await self._connection.execute(
+            insert(events),
+            [
+                {
+                    "org_id": org_id,
+                    "position": first + offset,
+                    "type": int(event.type),
+                    "coupon_id": event.coupon_id,
+                    "redemption_id": event.redemption_id,
+                    "occurred_at": to_db(event.occurred_at),
+                }
+                for offset, event in enumerate(new)
+            ],
+        )
+
+    async def after(self, org_id: int, position: int, limit: int) -> list[CouponEvent]:
+        result = await self._connection.execute(
+            _WITH_FACTS.where(events.c.org_id == org_id, events.c.position > position)
+            .order_by(events.c.position)
+            .limit(limit)
+        )
+        return [_event_from_row(row) for row in result]
+
+    async def feed(self, org_id: int) -> FeedState:
+        row = (
+            await self._connection.execute(
+                select(event_feeds.c.head, event_feeds.c.pruned_through).where(
+                    event_feeds.c.org_id == org_id
+                )
+            )
+        ).first()
+        return FeedState() if row is None else FeedState(row.head, row.pruned_through)
+
+    async def note_heads(self, at: datetime) -> None:
+        heads = select(
+            event_feeds.c.org_id, literal(to_db(at), DateTime()), event_feeds.c.head
+        ).where(true())  # "WHERE true" lets SQLite tell the upsert's ON CONFLICT from a join's.
+        noted = self._dialect.insert(event_marks).from_select(["org_id", "noted_at", "head"], heads)
+        await self._connection.execute(noted.on_conflict_do_nothing())
+
+    async def prune_before(self, moment: datetime) -> int:
+        cutoff = to_db(moment)
+        newest_marks = (
+            select(event_marks.c.org_id, func.max(event_marks.c.head).label("head"))
+            .where(event_marks.c.noted_at < cutoff)
+            .group_by(event_marks.c.org_id)
+            .order_by(event_marks.c.org_id)
+        )
+        removed = 0
+        for org_id, head in (await self._connection.execute(newest_marks)).all():
+            deleted = await self._connection.execute(
+                delete(events).where(events.c.org_id == org_id, events.c.position <= head)
+            )
+            removed += int(deleted.rowcount)
+            await self._connection.execute(
+                delete(event_marks).where(
+                    event_marks.c.org_id == org_id, event_marks.c.noted_at < cutoff
+                )
+            )
+            # Last: the feed's row is the one every writer of the org waits on.
+            await self._connection.execute(
+                update(event_feeds)
+                .where(event_feeds.c.org_id == org_id, event_feeds.c.pruned_through < head)
+                .values(pruned_through=head)
+            )
+        return removed

@@ -1,0 +1,67 @@
+"""WatchEvents: an organisation's events after a cursor, in commit order, then each new one as
+it commits; and the pruning of events past the retention window (domain/events.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+from ..domain.events import CouponEvent, check_cursor, parse_cursor
+from .unit_of_work import UnitOfWork
+
+EVENT_PAGE = 500
+EVENT_RETENTION = timedelta(days=7)
+
+
+async def watch_events(
+    uow: UnitOfWork,
+    org_id: int,
+    after: str,
+    *,
+    from_now: bool = False,
+    poll_seconds: float,
+    stop: asyncio.Event | None = None,
+) -> AsyncIterator[CouponEvent]:
+    """Every event after the cursor `after` (the empty cursor: the oldest event kept; with
+    `from_now`, the latest), then each new one, until `stop` is set or the caller stops.
+
+    Each page is read before the feed's pruning mark is, so a page the pruner cut into is
+    never sent: the stream fails with 910 instead. Positions become visible in order (see
+    event_feeds), so what follows a position is read without gaps.
+    """
+    position = parse_cursor(after)
+    async with uow.transaction() as tx:
+        feed = await tx.events.feed(org_id)
+    if from_now and not after:
+        position = feed.head
+    check_cursor(position, feed)
+    while stop is None or not stop.is_set():
+        async with uow.transaction() as tx:
+            page = await tx.events.after(org_id, position, EVENT_PAGE)
+            feed = await tx.events.feed(org_id)
+        check_cursor(position, feed)
+        for event in page:
+            yield event
+            position = event.position
+        if len(page) < EVENT_PAGE:
+            await _pause(poll_seconds, stop)
+
+
+async def _pause(seconds: float, stop: asyncio.Event | None) -> None:
+    if stop is None:
+        await asyncio.sleep(seconds)
+        return
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
+
+
+async def prune_events(uow: UnitOfWork, *, now: datetime, kept_for: timedelta) -> int:
+    """Notes every feed's head as of `now`, then removes the events that were already there
+    at the newest note older than `kept_for`: no event younger than `kept_for` goes."""
+    async with uow.transaction() as tx:
+        await tx.events.note_heads(now)
+    async with uow.transaction() as tx:
+        return await tx.events.prune_before(now - kept_for)
