@@ -63,7 +63,8 @@ FROM series s
 JOIN unnest($1::bigint[], $2::bigint[]) AS k(org_id, id) ON s.org_id = k.org_id AND s.id = k.id
 """
 HOLDINGS = """
-SELECT c.org_id, c.series_id, c.customer_id, count(*) AS held, min(c.id) AS first
+SELECT c.org_id, c.series_id, c.customer_id, count(*) AS held,
+  min(c.id) FILTER (WHERE c.revoked_at IS NULL) AS first
 FROM coupons c
 JOIN unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS k(org_id, series_id, customer_id)
   ON c.org_id = k.org_id AND c.series_id = k.series_id AND c.customer_id = k.customer_id

@@ -170,7 +170,7 @@ class SqliteBatchStore:
         held = {}
         for key in keys:
             count, first = self._db.execute(
-                "SELECT count(*), min(id) FROM coupons"
+                "SELECT count(*), min(id) FILTER (WHERE revoked_at IS NULL) FROM coupons"
                 " WHERE org_id = ? AND series_id = ? AND customer_id = ?",
                 key,
             ).fetchone()

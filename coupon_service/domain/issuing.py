@@ -120,12 +120,19 @@ def needs_series_lock(series: Series) -> bool:
 
 
 def plan_issue(
-    series: Series, *, requested: int, held_by_customer: int, pool_left: int | None = None
+    series: Series,
+    *,
+    requested: int,
+    held_by_customer: int,
+    pool_left: int | None = None,
+    held_all_revoked: bool = False,
 ) -> IssuePlan:
     """Decides how many of `requested` coupons to issue, given what the customer already holds.
 
     `pool_left` is how many uploaded codes the caller could reserve; by default the series'
-    own count of codes not yet issued.
+    own count of codes not yet issued. `held_all_revoked`: every coupon the customer holds
+    was revoked, so a one-per-customer series has none to resend, and issues no other (a
+    revoked coupon is revoked for good, and still counts as the customer's one).
     """
     policy = series.policy
     shortfalls: list[tuple[Shortfall, int]] = []
@@ -144,11 +151,12 @@ def plan_issue(
             else Shortfall.ONLY_ONE_PER_CUSTOMER
         )
         if held_by_customer > 0:
-            if policy.do_not_resend_existing_voucher:
+            if policy.do_not_resend_existing_voucher or held_all_revoked:
                 raise AlreadyHasCoupon(
                     ErrorCode.ALREADY_HAS_COUPON,
                     ALREADY_HAS_COUPON_MESSAGE,
                     metadata={"seriesId": str(series.id)},
+                    reason="HELD_COUPON_REVOKED" if held_all_revoked else None,
                 )
             cap(1, reason)
             return IssuePlan(0, True, tuple(shortfalls))

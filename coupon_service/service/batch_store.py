@@ -28,7 +28,8 @@ class StoredRequest:
 
 
 class Holding(NamedTuple):
-    """The coupons of one series a customer holds: how many, and the first one's id."""
+    """The coupons of one series a customer holds: how many (revoked ones too), and the first
+    one's id that is not revoked (None when every one is: none can be resent)."""
 
     held: int
     first_coupon_id: int | None

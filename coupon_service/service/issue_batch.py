@@ -256,8 +256,13 @@ class _Batch:
         check_still_valid(series, call.issued_at)
         holding_key = (call.org_id, series_id, customer.id)
         held = view.held(holding_key) if counts_holdings(series) else 0
+        stored = self.holdings.get(holding_key)
         plan = plan_issue(
-            series, requested=call.count, held_by_customer=held, pool_left=view.pool_left(key)
+            series,
+            requested=call.count,
+            held_by_customer=held,
+            pool_left=view.pool_left(key),
+            held_all_revoked=stored is not None and stored.first_coupon_id is None,
         )
         draft = SeriesDraft(series, call.count, plan.shortfalls, holding_key)
         if plan.resend_held_coupon:

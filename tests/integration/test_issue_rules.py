@@ -23,6 +23,7 @@ from coupon_service.domain.model import (
     IdentifierType,
     IssuanceMetadata,
 )
+from coupon_service.service.coupons import CouponLookup
 from coupon_service.service.customers import list_customer_coupons
 from coupon_service.service.issuing import (
     BulkIssueRequest,
@@ -31,6 +32,7 @@ from coupon_service.service.issuing import (
     issue_multiple,
 )
 from coupon_service.service.orgs import ensure_org
+from coupon_service.service.redemption import revoke_coupon
 from coupon_service.service.series import get_series
 from tests.factories import a_customer, a_series, by_mobile, unique_codes
 
@@ -165,6 +167,29 @@ async def test_one_per_customer_issues_one_then_resends_it(uow: SqlUnitOfWork, o
     again = await issue_multiple(uow, org_id, IssueRequest([series.id], 1, by_mobile(customer)))
     assert again.outcomes[0].coupons == first.outcomes[0].coupons
     assert (await get_series(uow, org_id, series.id)).num_issued == 1
+
+
+@pytest.mark.parametrize("source", [CodeSource.GENERATED, CodeSource.GENERIC])
+async def test_a_revoked_coupon_is_never_resent_nor_replaced(
+    uow: SqlUnitOfWork, org_id: int, source: CodeSource
+) -> None:
+    generic = {"generic_code": f"REVOKED{org_id}"} if source is CodeSource.GENERIC else {}
+    series = await a_series(
+        uow, org_id, multiple_per_user_allowed=False, code_source=source, **generic
+    )
+    customer, other = await a_customer(uow, org_id), await a_customer(uow, org_id)
+    issued = await issue_multiple(uow, org_id, IssueRequest([series.id], 1, by_mobile(customer)))
+    await issue_multiple(uow, org_id, IssueRequest([series.id], 1, by_mobile(other)))
+    coupon = issued.outcomes[0].coupons[0]
+    await revoke_coupon(uow, org_id, CouponLookup(coupon_id=coupon.id), "fraud")
+
+    with pytest.raises(AlreadyHasCoupon) as refused:
+        await issue_multiple(uow, org_id, IssueRequest([series.id], 1, by_mobile(customer)))
+    resent = await issue_multiple(uow, org_id, IssueRequest([series.id], 1, by_mobile(other)))
+
+    assert (refused.value.code, refused.value.reason) == (709, "HELD_COUPON_REVOKED")
+    assert resent.outcomes[0].coupons[0].id != coupon.id  # The other customer's own coupon.
+    assert (await get_series(uow, org_id, series.id)).num_issued == 2
 
 
 async def test_do_not_resend_refuses_a_second_issue_with_709(

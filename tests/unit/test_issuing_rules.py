@@ -102,6 +102,21 @@ def test_resending_the_held_coupon_ignores_exhausted_series_limits() -> None:
     assert plan == IssuePlan(new_coupons=0, resend_held_coupon=True, shortfalls=())
 
 
+@pytest.mark.parametrize(
+    "code_source", [CodeSource.GENERATED, CodeSource.UPLOADED, CodeSource.GENERIC]
+)
+def test_a_held_coupon_that_was_revoked_is_neither_resent_nor_replaced(
+    code_source: CodeSource,
+) -> None:
+    series = make_series(multiple_per_user_allowed=False, code_source=code_source, num_uploaded=100)
+
+    with pytest.raises(AlreadyHasCoupon) as caught:
+        plan_issue(series, requested=1, held_by_customer=1, held_all_revoked=True)
+
+    assert (caught.value.code, caught.value.reason) == (709, "HELD_COUPON_REVOKED")
+    assert plan_issue(series, requested=1, held_by_customer=0, held_all_revoked=False).new_coupons
+
+
 @pytest.mark.parametrize("requested", [1, 4])
 @pytest.mark.parametrize(
     "code_source", [CodeSource.GENERATED, CodeSource.UPLOADED, CodeSource.GENERIC]
