@@ -1,4 +1,5 @@
-"""Typed clients for coupon.v1, async and sync: deadlines, idempotent retries, typed errors.
+"""Typed clients for coupon.v1, async and sync: deadlines, idempotent retries, typed errors,
+and the event feed followed across reconnections.
 
 async with CouponClient("127.0.0.1:50051", authorization=basic("demo", "demo-secret")) as client:
     result = await client.issue_multiple(415446, customer_ref(mobile="11223569865"), count=2)
@@ -27,6 +28,8 @@ from .errors import (
     CustomerNotFound,
     CustomerRedemptionLimitReached,
     DeadlineExceeded,
+    EventCursorExpired,
+    EventCursorInvalid,
     FieldViolation,
     InvalidRequest,
     IssueFailed,
@@ -46,6 +49,7 @@ from .errors import (
     Unavailable,
     WrongCustomer,
 )
+from .events import CouponEvent, EventType, Redemption
 from .messages import (
     CustomerChanges,
     CustomerFields,
@@ -69,6 +73,7 @@ __all__ = [
     "ClientTls",
     "CouponClient",
     "CouponError",
+    "CouponEvent",
     "CouponExpired",
     "CouponNoLongerValid",
     "CouponNotFound",
@@ -81,6 +86,9 @@ __all__ = [
     "CustomerRedemptionLimitReached",
     "CustomerRef",
     "DeadlineExceeded",
+    "EventCursorExpired",
+    "EventCursorInvalid",
+    "EventType",
     "FieldViolation",
     "InvalidRequest",
     "IssuanceMetadata",
@@ -93,6 +101,7 @@ __all__ = [
     "OnlyOnePerCustomer",
     "PermissionDenied",
     "PoolExhausted",
+    "Redemption",
     "RedemptionNotFound",
     "RequestIdReused",
     "RetryPolicy",

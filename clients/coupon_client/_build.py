@@ -163,6 +163,10 @@ def list_series_coupons(
     return request
 
 
+def watch_events(after: str, from_now: bool) -> coupon_service_pb2.WatchEventsRequest:
+    return coupon_service_pb2.WatchEventsRequest(after=after, from_now=from_now)
+
+
 def _metadata(metadata: MetadataLike) -> IssuanceMetadata | None:
     if metadata is None or isinstance(metadata, IssuanceMetadata):
         return metadata

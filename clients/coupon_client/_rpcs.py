@@ -14,6 +14,9 @@ A retry resends a request whose first attempt may have been done, so only these 
 - ReverseRedemption, RevokeCoupon: a second reversal or revocation changes nothing and answers
   the first one again.
 
+WatchEvents is not resent by gRPC either: `watch_events` opens its stream again itself after
+UNAVAILABLE, asking for what follows the last event it yielded, so no event comes twice.
+
 CreateSeries and CreateCustomer are never retried: a replay of a create that did commit would
 make a second one (id 0) or answer AlreadyExists (a chosen id). After Unavailable or
 DeadlineExceeded, look it up (GetSeries, GetCustomer) before creating it again.
@@ -94,6 +97,7 @@ LIST_SERIES_COUPONS = Rpc(
     _ss.ListSeriesCouponsResponse,
     True,
 )
+WATCH_EVENTS = Rpc(_COUPONS, "WatchEvents", _cs.WatchEventsRequest, _cs.CouponEvent, False)
 
 ALL: tuple[Rpc[Any, Any], ...] = (
     ISSUE_MULTIPLE,
@@ -112,4 +116,5 @@ ALL: tuple[Rpc[Any, Any], ...] = (
     REVERSE_REDEMPTION,
     REVOKE_COUPON,
     LIST_SERIES_COUPONS,
+    WATCH_EVENTS,
 )

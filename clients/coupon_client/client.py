@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Sequence
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar, Unpack
 
+import grpc
 from google.protobuf.message import Message
 
 from coupon.v1 import coupon_service_pb2, customer_service_pb2, series_service_pb2
 from coupon.v1.common_pb2 import CustomerRef
 
-from . import _build, _rpcs
+from . import _build, _rpcs, _watch
 from ._build import MetadataLike
 from ._channel import DEFAULT_TIMEOUT, Connection, Tls
+from .events import CouponEvent
 from .messages import CustomerChanges, CustomerFields, SeriesFields
 from .results import BulkResult, IssueResult
 from .retry import RetryPolicy, call_with_retry
@@ -247,6 +250,45 @@ class CouponClient:
             series_id, state, sources, issued_after, issued_before, page_size, page_token
         )
         return await self._call(_rpcs.LIST_SERIES_COUPONS, request, timeout)
+
+    async def watch_events(
+        self, after: str = "", *, from_now: bool = False, reconnect: bool = True
+    ) -> AsyncGenerator[CouponEvent, None]:
+        """The organisation's events in commit order: those after the cursor `after` (all the
+        feed keeps when empty; none of them with `from_now`), then each new one as it commits.
+        It never ends on its own and has no deadline: break out of the loop to stop, which
+        cancels the call (at once under `contextlib.aclosing`, else when the iterator is
+        collected).
+
+        With `reconnect`, the stream waits for the server, however long it is away: when it
+        fails with UNAVAILABLE (a replica shutting down, a lost connection), it is opened again
+        after a backoff, for what follows the last event yielded, so each event is yielded
+        once across any number of reconnections. Without it, a server that cannot be reached
+        or goes away raises Unavailable. 910 raises EventCursorExpired and 911
+        EventCursorInvalid, never retried. One gap remains: with `from_now`, a reconnection
+        before the first event starts from now again, skipping what committed meanwhile.
+        """
+        watch = _watch.Watch(after, from_now, reconnect, self._connection.retry)
+        rpc = _rpcs.WATCH_EVENTS
+        open_stream = self.channel.unary_stream(
+            rpc.path,
+            request_serializer=rpc.request_type.SerializeToString,
+            response_deserializer=rpc.response_type.FromString,
+        )
+        while True:
+            call = open_stream(
+                watch.request(), metadata=self._connection.metadata, wait_for_ready=reconnect
+            )
+            try:
+                async for message in call:
+                    yield watch.received(message)
+            except grpc.RpcError as error:
+                delay = watch.reconnect_delay(error)
+            else:
+                return  # Ended by the server without an error: nothing more will come.
+            finally:
+                call.cancel()
+            await asyncio.sleep(delay)
 
     async def close(self) -> None:
         await self.channel.close()

@@ -3,7 +3,8 @@
 CouponError                  every failure; .code .status_code .reason .domain .message .metadata
 ├── InvalidRequest           INVALID_ARGUMENT 756 mandatory field, 677 count, 629 invalid input;
 │   │                        .field_violations (google.rpc.BadRequest) names the fields
-│   └── RequestIdReused      FAILED_PRECONDITION 629: the requestId came with another request
+│   ├── RequestIdReused      FAILED_PRECONDITION 629: the requestId came with another request
+│   └── EventCursorInvalid   911: WatchEvents' `after` is no cursor of the organisation's feed
 ├── NotFound                 NOT_FOUND
 │   ├── CustomerNotFound     701: no such customer in the caller's organisation
 │   ├── SeriesNotFound       707: no such series, or one managed elsewhere
@@ -26,11 +27,14 @@ CouponError                  every failure; .code .status_code .reason .domain .
 │   ├── CouponUsedUp         RESOURCE_EXHAUSTED 906: maxRedemptionsPerCoupon taken
 │   ├── CustomerRedemptionLimitReached   RESOURCE_EXHAUSTED 907: maxRedemptionsPerCustomer
 │   └── SeriesRedemptionLimitReached     RESOURCE_EXHAUSTED 908: maxRedemptions in all
+├── EventCursorExpired       FAILED_PRECONDITION 910: the feed no longer holds the events after
+│                            the cursor (retention window); .oldest_cursor is where it starts
 ├── AccessDenied             no documented code: the ErrorInfo reason says why
 │   ├── Unauthenticated      UNAUTHENTICATED: credentials missing, malformed, wrong or revoked
 │   └── PermissionDenied     PERMISSION_DENIED: valid credentials without the scope needed
 ├── Unavailable              UNAVAILABLE 678 (the database; nothing was written) or no code (the
-│                            network); .retry_after from google.rpc.RetryInfo, when sent
+│                            network, or a server shutting down); .retry_after from
+│                            google.rpc.RetryInfo, when sent
 └── DeadlineExceeded         DEADLINE_EXCEEDED: no answer in time; the call may have been done
 
 A code the client does not know becomes the class of its gRPC status (NOT_FOUND: NotFound,
@@ -107,6 +111,10 @@ class InvalidRequest(CouponError):
 class RequestIdReused(InvalidRequest):
     codes = (629,)
     grpc_status = _S.FAILED_PRECONDITION
+
+
+class EventCursorInvalid(InvalidRequest):
+    codes = (911,)
 
 
 class NotFound(CouponError):
@@ -203,6 +211,19 @@ class CustomerRedemptionLimitReached(NotRedeemable):
 class SeriesRedemptionLimitReached(NotRedeemable):
     codes = (908,)
     grpc_status = _S.RESOURCE_EXHAUSTED
+
+
+class EventCursorExpired(CouponError):
+    """The events after the cursor were pruned: resynchronise from the source of truth, then
+    follow the feed again from `oldest_cursor` (or from now)."""
+
+    codes = (910,)
+    grpc_status = _S.FAILED_PRECONDITION
+
+    @property
+    def oldest_cursor(self) -> str:
+        """Where the feed now starts: the ErrorInfo's `oldestCursor`."""
+        return self.metadata.get("oldestCursor", "")
 
 
 class AccessDenied(CouponError):

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Generator, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar, Unpack
 
+import grpc
 from google.protobuf.message import Message
 
 from coupon.v1 import coupon_service_pb2, customer_service_pb2, series_service_pb2
 from coupon.v1.common_pb2 import CustomerRef
 
-from . import _build, _rpcs
+from . import _build, _rpcs, _watch
 from ._build import MetadataLike
 from ._channel import DEFAULT_TIMEOUT, Connection, Tls
+from .events import CouponEvent
 from .messages import CustomerChanges, CustomerFields, SeriesFields
 from .results import BulkResult, IssueResult
 from .retry import RetryPolicy, call_with_retry_sync
@@ -245,6 +248,34 @@ class SyncCouponClient:
             series_id, state, sources, issued_after, issued_before, page_size, page_token
         )
         return self._call(_rpcs.LIST_SERIES_COUPONS, request, timeout)
+
+    def watch_events(
+        self, after: str = "", *, from_now: bool = False, reconnect: bool = True
+    ) -> Generator[CouponEvent, None, None]:
+        """The organisation's events, reconnecting as CouponClient.watch_events does; breaking
+        out of the loop cancels the call (at once, unless the iterator is still referenced:
+        then at its `close()`)."""
+        watch = _watch.Watch(after, from_now, reconnect, self._connection.retry)
+        rpc = _rpcs.WATCH_EVENTS
+        open_stream = self.channel.unary_stream(
+            rpc.path,
+            request_serializer=rpc.request_type.SerializeToString,
+            response_deserializer=rpc.response_type.FromString,
+        )
+        while True:
+            call = open_stream(
+                watch.request(), metadata=self._connection.metadata, wait_for_ready=reconnect
+            )
+            try:
+                for message in call:
+                    yield watch.received(message)
+            except grpc.RpcError as error:
+                delay = watch.reconnect_delay(error)
+            else:
+                return  # Ended by the server without an error: nothing more will come.
+            finally:
+                call.cancel()
+            time.sleep(delay)
 
     def close(self) -> None:
         self.channel.close()

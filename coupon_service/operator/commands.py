@@ -1,9 +1,10 @@
 """The operator commands of `coupon-service`: series, codes, customers and coupons, each over
-gRPC (--server, through the typed client) or on the database (--db-url with --org).
+gRPC (--server, through the typed client) or on the database (--db-url with --org); and the
+event feed, over gRPC only.
 
-Exit status: 0 done; 1 some rows were rejected, or a call or a resource failed (one line naming
-the code and the message); 2 usage: flags that do not go together, or an input file that is not
-what the command reads.
+Exit status: 0 done (for `events watch`, also when stopped by Ctrl-C); 1 some rows were
+rejected, or a call or a resource failed (one line naming the code and the message); 2 usage:
+flags that do not go together, or an input file that is not what the command reads.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..adapters.database import DatabaseUnusable
 from ..domain.errors import AccessDenied, CouponServiceError
@@ -27,10 +28,26 @@ from .csv_rows import BadFile
 from .output import Output
 from .target import UsageError
 
+if TYPE_CHECKING:  # Loaded when the command runs, after GRPC_VERBOSITY is set.
+    from .grpc_backend import GrpcBackend
+
 logger = logging.getLogger("coupon_service")
-COMMANDS = ("series", "codes", "customers", "coupons")
+COMMANDS = ("series", "codes", "customers", "coupons", "events")
 FAILED, USAGE, INTERRUPTED = 1, 2, 130
+
+
+class _Closing(Protocol):
+    async def close(self) -> None: ...
+
+
+_B = TypeVar("_B", bound=_Closing)
 _Handler = Callable[[Backend, argparse.Namespace, Output], Awaitable[int]]
+# Over gRPC only; each runs until stopped, so Ctrl-C is how it ends well (exit status 0).
+_SERVER_HANDLERS: dict[
+    tuple[str, str], Callable[[GrpcBackend, argparse.Namespace, Output], Awaitable[int]]
+] = {
+    ("events", "watch"): handlers.events_watch,
+}
 _HANDLERS: dict[tuple[str, str], _Handler] = {
     ("series", "create"): handlers.series_create,
     ("series", "show"): handlers.series_show,
@@ -55,6 +72,12 @@ def _customer(text: str) -> CustomerRef:
             f"{text!r}: name the customer as mobile:…, email:…, externalId:… or id:…"
         )
     return CustomerRef(_CUSTOMER_TYPES[kind.lower()], value)
+
+
+def _positive(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"not a number above 0: {text!r}")
+    return int(text)
 
 
 def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -115,6 +138,31 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )  # fmt: skip
     listing.add_argument("--series", type=_series_id, metavar="ID", help="only this series")
 
+    over_grpc = argparse.ArgumentParser(add_help=False)
+    target.add_flags(over_grpc, database=False)
+    over_grpc.add_argument(
+        "--json", action="store_true", help="print each event as one JSON object on a line"
+    )
+    events = group("events", "the event feed: every issue, redemption, reversal, revocation")
+    watch = events.add_parser(
+        "watch", parents=[over_grpc],
+        help="print the organisation's events as they commit, one a line, until Ctrl-C",
+        description="Prints the organisation's events in commit order, one a line: first those "
+        "the feed keeps (after --after), then each new one as it commits, reconnecting when the "
+        "server restarts. The feed is read through a server (--server): there is no --db-url "
+        "for this command. Ctrl-C ends it with exit status 0.",
+    )  # fmt: skip
+    watch.add_argument(
+        "--after", default="", metavar="CURSOR",
+        help="start after this event's cursor (the first column; `cursor` with --json)",
+    )  # fmt: skip
+    watch.add_argument(
+        "--from-now", action="store_true", help="skip the events kept: only those yet to commit"
+    )
+    watch.add_argument(
+        "--limit", type=_positive, metavar="N", help="stop after N events (exit status 0)"
+    )
+
 
 def run(args: argparse.Namespace) -> int:
     """Runs one operator command; its exit status. Every failure ends in one line."""
@@ -123,11 +171,14 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     from coupon_client import CouponError
 
+    command = (args.command, args.action)
     try:
+        if command in _SERVER_HANDLERS:
+            return asyncio.run(_run(_SERVER_HANDLERS[command], _server_backend(args), args, out))
         where = target.resolve(args, os.environ)
-        return asyncio.run(_run(_HANDLERS[args.command, args.action], where, args, out))
+        return asyncio.run(_run(_HANDLERS[command], open_backend(where), args, out))
     except KeyboardInterrupt:
-        return INTERRUPTED
+        return 0 if command in _SERVER_HANDLERS else INTERRUPTED
     except BrokenPipeError:  # Whoever read stdout went away (`| head`): nothing more to say.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return FAILED
@@ -150,13 +201,20 @@ def run(args: argparse.Namespace) -> int:
         return _failed(out, FAILED, f"{args.command} {args.action} failed: {error!r}")
 
 
+async def _server_backend(args: argparse.Namespace) -> GrpcBackend:
+    server = target.resolve_server(args, os.environ)
+    from .grpc_backend import GrpcBackend
+
+    return GrpcBackend.connect(server)
+
+
 async def _run(
-    handler: _Handler,
-    where: target.Server | target.Database,
+    handler: Callable[[_B, argparse.Namespace, Output], Awaitable[int]],
+    opening: Awaitable[_B],
     args: argparse.Namespace,
     out: Output,
 ) -> int:
-    backend = await open_backend(where)
+    backend = await opening
     try:
         return await handler(backend, args, out)
     finally:

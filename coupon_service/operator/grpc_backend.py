@@ -1,4 +1,5 @@
-"""The operator commands over gRPC, through the asynchronous typed client.
+"""The operator commands over gRPC, through the asynchronous typed client; the event feed is
+followed only this way.
 
 Customers are imported with GetCustomer, CreateCustomer and UpdateCustomer, many records at
 once; records that reach the same customer are applied one after another, in file order, so
@@ -8,16 +9,19 @@ the outcome is the one the database path (import_or_update_customers) gives.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-from collections.abc import Awaitable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Sequence
 from typing import TypeVar, cast
 
 from coupon_client import (
     AlreadyExists,
     ClientTls,
     CouponClient,
+    CouponEvent,
     CustomerNotFound,
     InvalidRequest,
+    Unavailable,
     basic,
     customer_ref,
 )
@@ -56,8 +60,9 @@ def _ref_message(ref: CustomerRef) -> CustomerRefMessage:
 
 
 class GrpcBackend:
-    def __init__(self, client: CouponClient) -> None:
+    def __init__(self, client: CouponClient, server: Server) -> None:
         self._client = client
+        self._server = server
         self._in_flight = asyncio.Semaphore(RECORDS_IN_FLIGHT)
 
     @classmethod
@@ -69,7 +74,7 @@ class GrpcBackend:
         client = CouponClient(
             server.address, authorization=authorization, tls=tls, timeout=server.timeout
         )
-        return cls(client)
+        return cls(client, server)
 
     async def create_series(self, series: series_service_pb2.Series) -> series_service_pb2.Series:
         return await self._client.create_series(series)
@@ -102,6 +107,23 @@ class GrpcBackend:
             found += page.coupons
             if not (token := page.next_page_token):
                 return found
+
+    async def watch_events(
+        self, after: str, *, from_now: bool
+    ) -> AsyncGenerator[CouponEvent, None]:
+        """The organisation's events (see CouponClient.watch_events), once the server was
+        reached within --timeout: the client itself would wait for it however long, which
+        suits a consumer but leaves an operator who mistyped the address with no answer."""
+        try:
+            await asyncio.wait_for(self._client.channel.channel_ready(), self._server.timeout)
+        except TimeoutError:
+            raise Unavailable(
+                f"could not reach {self._server.address} within {self._server.timeout:g} s"
+            ) from None
+        events = self._client.watch_events(after, from_now=from_now)
+        async with contextlib.aclosing(events):  # Cancels the call as soon as we stop.
+            async for event in events:
+                yield event
 
     async def import_customers(self, records: Sequence[CustomerRecord]) -> list[ImportOutcome]:
         """Looks every record's customer up at once, then applies the records at once, except

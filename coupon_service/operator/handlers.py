@@ -4,10 +4,11 @@ Each returns the exit status: 0 done, 1 some rows were rejected."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf import json_format
 
@@ -18,6 +19,12 @@ from . import bulk
 from .backends import Backend
 from .csv_rows import BadFile, open_rows
 from .output import Output, message_json, moment, reject_json, summary, table
+from .target import UsageError
+
+if TYPE_CHECKING:  # Not imported for real: grpc must load after GRPC_VERBOSITY is set.
+    from coupon_client import CouponEvent
+
+    from .grpc_backend import GrpcBackend
 
 _CODE_SOURCES = {
     series_service_pb2.CODE_SOURCE_GENERATED: "GENERATED",
@@ -180,6 +187,43 @@ async def coupons_list(backend: Backend, args: argparse.Namespace, out: Output) 
     )  # fmt: skip
     out.lines(*table(headers, rows))
     return 0
+
+
+async def events_watch(backend: GrpcBackend, args: argparse.Namespace, out: Output) -> int:
+    """Prints each event as it commits, until --limit events were printed (or Ctrl-C)."""
+    if args.after and args.from_now:
+        raise UsageError("--from-now goes without --after: it starts after the newest event")
+    printed = 0
+    feed = backend.watch_events(args.after, from_now=args.from_now)
+    async with contextlib.aclosing(feed):
+        async for event in feed:
+            out.streamed(_event_json(event) if out.as_json else event_line(event))
+            printed += 1
+            if printed == args.limit:
+                break
+    return 0
+
+
+def event_line(event: CouponEvent) -> str:
+    """`4  2026-12-02T15:38:59Z  REDEEMED  code 6849743097  series 700004  customer 555567088
+    redemption 1`: the cursor first, then what changed and to which coupon."""
+    parts = [
+        event.cursor,
+        f"{event.occurred_at:%Y-%m-%dT%H:%M:%SZ}",
+        f"{event.type.name:<19}",  # As wide as REDEMPTION_REVERSED, so the columns line up.
+        f"code {event.code}",
+        f"series {event.series_id}",
+        f"customer {event.customer_id}",
+    ]
+    if event.redemption is not None:
+        parts.append(f"redemption {event.redemption.id}")
+    if event.revoke_reason:
+        parts.append(f"reason {json.dumps(event.revoke_reason, ensure_ascii=False)}")
+    return "  ".join(parts)
+
+
+def _event_json(event: CouponEvent) -> str:
+    return json.dumps(message_json(event.message), ensure_ascii=False)
 
 
 def _or_dash(value: int | None) -> str:

@@ -1,5 +1,6 @@
 """What the operator commands print: lines and tables for people, or with --json one JSON
-document on stdout. Rejected rows go to stderr in text mode, the first few of them."""
+document on stdout (one a line, for the event feed). Rejected rows go to stderr in text mode,
+the first few of them."""
 
 from __future__ import annotations
 
@@ -63,6 +64,10 @@ class Output:
     def lines(self, *lines: str) -> None:
         for line in lines:
             print(line, file=self._stdout)
+
+    def streamed(self, line: str) -> None:
+        """One line of a command that runs until stopped, flushed so that a pipe has it now."""
+        print(line, file=self._stdout, flush=True)
 
     def rejects(self, rejected: Sequence[Rejected]) -> None:
         """In text mode, the first REJECTS_SHOWN rejected rows on stderr (--json lists all)."""

@@ -43,9 +43,13 @@ class Database:
     org: str
 
 
-def add_flags(parser: argparse.ArgumentParser) -> None:
+def add_flags(parser: argparse.ArgumentParser, *, database: bool = True) -> None:
+    """The flags naming where a command goes; without `database`, only a server's."""
     where = parser.add_argument_group(
-        "where", "Either --server (gRPC, with a key) or --db-url with --org (the database)."
+        "where",
+        "Either --server (gRPC, with a key) or --db-url with --org (the database)."
+        if database
+        else "--server (gRPC, with a key): there is no --db-url for this command.",
     )
     where.add_argument("--server", metavar="HOST:PORT", help="the service's gRPC address")
     where.add_argument(
@@ -65,8 +69,12 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=60.0,
         metavar="SECONDS",
-        help="each call's deadline (default %(default)s)",
+        help="each call's deadline (default %(default)s)"
+        if database
+        else "how long to wait for the server to be reached (default %(default)s)",
     )
+    if not database:
+        return
     where.add_argument(
         "--db-url",
         dest="db_url",
@@ -97,11 +105,18 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str]) -> Server | Da
     return Database(db_url, args.org)
 
 
+def resolve_server(args: argparse.Namespace, environ: Mapping[str, str]) -> Server:
+    """The server a command that works only over gRPC goes to (see add_flags' `database`)."""
+    if not args.server:
+        raise UsageError(f"{args.command} {args.action} needs --server HOST:PORT (with --key)")
+    return _server(args, environ)
+
+
 def _server(args: argparse.Namespace, environ: Mapping[str, str]) -> Server:
     host, _, port = args.server.rpartition(":")
     if not host or not port.isdigit():
         raise UsageError(f"--server takes HOST:PORT, got {args.server!r}")
-    if args.org:
+    if getattr(args, "org", None):  # A server-only command has no --org at all.
         raise UsageError("--org goes with --db-url: over gRPC the key names the organisation")
     key = args.key or environ.get(KEY_VARIABLE)
     if not key:

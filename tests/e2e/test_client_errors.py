@@ -26,6 +26,8 @@ from coupon_client import (
     CustomerNotFound,
     CustomerRedemptionLimitReached,
     DeadlineExceeded,
+    EventCursorExpired,
+    EventCursorInvalid,
     FieldViolation,
     InvalidRequest,
     IssueFailed,
@@ -294,6 +296,8 @@ DOCUMENTED = {
     (907, _S.RESOURCE_EXHAUSTED): CustomerRedemptionLimitReached,
     (908, _S.RESOURCE_EXHAUSTED): SeriesRedemptionLimitReached,
     (909, _S.NOT_FOUND): RedemptionNotFound,
+    (910, _S.FAILED_PRECONDITION): EventCursorExpired,
+    (911, _S.INVALID_ARGUMENT): EventCursorInvalid,
 }
 
 

@@ -28,7 +28,7 @@ from coupon_service.app import RunningService
 
 ROOT = pathlib.Path(__file__).parents[2]
 README = ROOT / "README.md"
-SECTIONS = ("Try it with grpcurl", "The REST shim")
+SECTIONS = ("Try it with grpcurl", "Following the event feed", "The REST shim")
 WILDCARD = "..."
 COMMAND_TIMEOUT_SECONDS = 30
 
@@ -41,7 +41,7 @@ _TABLE_ROW = re.compile(
 )
 _CHARACTERS = re.compile(r"<(\d+) characters>")
 _DATA_ARGUMENT = re.compile(r"-d '\{.*?\}'", re.DOTALL)
-_GRPC_FAILURE = re.compile(r"\AERROR:\n\s*Code: (?P<code>\w+)\n")
+_GRPC_FAILURE = re.compile(r"^ERROR:\n\s*Code: (?P<code>\w+)\n", re.MULTILINE)
 _DETAIL_CODE = re.compile(r'CouponErrorDetail","code":(?P<code>\d+)')
 
 
@@ -221,7 +221,7 @@ class Shell:
 
 def grpc_status_of(output: str) -> tuple[str, int] | None:
     """The status name (NOT_FOUND) and documented code grpcurl printed for a failed call."""
-    failure = _GRPC_FAILURE.match(output)
+    failure = _GRPC_FAILURE.search(output)
     if failure is None:
         return None
     status = re.sub(r"(?<!^)(?=[A-Z])", "_", failure["code"]).upper()
