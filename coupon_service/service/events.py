@@ -33,8 +33,8 @@ async def watch_events(
     position = parse_cursor(after)
     async with uow.transaction() as tx:
         feed = await tx.events.feed(org_id)
-    if from_now and not after:
-        position = feed.head
+    if not after:
+        position = feed.head if from_now else feed.pruned_through
     check_cursor(position, feed)
     while stop is None or not stop.is_set():
         async with uow.transaction() as tx:

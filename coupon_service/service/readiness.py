@@ -30,7 +30,10 @@ class DatabaseUnreachable(Exception):
 
 async def _answers(probe: Probe) -> StoreUnavailable | None:
     try:
-        await asyncio.wait_for(probe(), PROBE_TIMEOUT_SECONDS)
+        # Not wait_for: on Python 3.11 it swallows a cancel that comes as the probe returns,
+        # and ReadinessWatch.stop then waits forever for a task that goes on probing.
+        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+            await probe()
     except StoreUnavailable as failure:
         return failure
     except TimeoutError:
