@@ -11,8 +11,8 @@ order a run uses them:
   calls they make over gRPC and REST.
 - harness.py, meters.py: the closed loop, percentiles, the result row; CPU and RSS meters.
 - ceilings.py: the raw driver rates (aiosqlite, asyncpg) on a coupons-shaped scratch table.
-- store_run.py, scenarios.py, big.py, fixtures.py, profiles.py: what is measured, with how
-  much work.
+- store_run.py, scenarios.py, redeem.py, big.py, fixtures.py, profiles.py: what is measured,
+  with how much work.
 - ratios.py, report.py, record.py: every result against its ceiling and target; the table;
   latest.json.
 """

@@ -1,16 +1,20 @@
-"""The calls a client process makes: echo, IssueMultiple, BulkIssue, UploadCodes, REST issue.
+"""The calls a client process makes: echo, IssueMultiple, BulkIssue, UploadCodes, RedeemCoupon,
+REST issue.
 
 Each factory returns a `harness.Call`: `call(caller_index, ticket)` returns the units it
 produced. Requests are built before the clock starts where they can be (one per demo load
-customer), so the client spends its CPU on the calls. The customer is the ticket modulo the 100
-demo load customers, so every caller spreads over all of them. Caller `i` uses channel (or
-server) `i % len(targets)`, which splits the callers evenly over the replicas.
+customer; RedeemCoupon and UploadCodes one per ticket), so the client spends its CPU on the
+calls. The customer is the ticket modulo the 100 demo load customers, so every caller spreads
+over all of them (RedeemCoupon: the holder of the ticket's code, dealt out the same way by
+redeem.py). Caller `i` uses channel (or server) `i % len(targets)`, which splits the callers
+evenly over the replicas.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 
 import grpc
 
@@ -139,6 +143,45 @@ def upload_requests(series_id: int, prefix: str, chunk: int, tickets: range) -> 
         ).SerializeToString()
         for ticket in tickets
     }
+
+
+def redeem_requests(
+    redemptions: Sequence[tuple[str, str]],
+    warmup: Sequence[tuple[str, str]],
+    tickets: range,
+) -> dict[int, coupon_service_pb2.RedeemCouponRequest]:
+    """RedeemCoupon of this process's tickets (`redemptions[t]`) and of its warm-up tickets
+    (-len(warmup) to -1): one distinct (code, holder's mobile) per ticket."""
+    pairs = {ticket: redemptions[ticket] for ticket in tickets}
+    pairs.update(zip(range(-len(warmup), 0), warmup, strict=True))
+    return {
+        ticket: coupon_service_pb2.RedeemCouponRequest(
+            code=code, customer=common_pb2.CustomerRef(mobile=holder)
+        )
+        for ticket, (code, holder) in pairs.items()
+    }
+
+
+def redeem_call(
+    channels: list[grpc.aio.Channel],
+    requests: dict[int, coupon_service_pb2.RedeemCouponRequest],
+    kept: tuple[list[str], list[int]] | None,
+) -> Call:
+    """RedeemCoupon of each ticket's own code; keeps the code and id of each redemption made in
+    `kept` (unless None). A refusal (906 used up, …) fails the call, so it counts as an error."""
+    stubs = [coupon_service_pb2_grpc.CouponServiceStub(channel) for channel in channels]
+
+    async def call(caller: int, ticket: int) -> int:
+        stub = stubs[caller % len(stubs)]
+        response = await stub.RedeemCoupon(
+            requests[ticket], timeout=CALL_TIMEOUT_S, metadata=METADATA
+        )
+        if kept is not None:
+            kept[0].append(response.redemption.code)
+            kept[1].append(response.redemption.id)
+        return 1
+
+    return call
 
 
 def rest_call(

@@ -31,7 +31,7 @@ from .rest_client import Connection
 class Job:
     """One client process's share of one scenario."""
 
-    kind: str  # "echo", "issue", "bulk", "upload" or "rest"
+    kind: str  # "echo", "issue", "bulk", "upload", "redeem" or "rest"
     targets: tuple[str, ...]  # host:port of each server (gRPC, or HTTP for "rest")
     concurrency: int
     tickets: tuple[int, int, int]  # range(start, stop, step): this process's tickets
@@ -42,12 +42,17 @@ class Job:
     keep_codes: bool = False
     code_prefix: str = ""  # "upload": ticket t uploads codes prefix + t*chunk ... (t+1)*chunk-1
     chunk: int = 10_000
+    # "redeem": (code, holder's mobile) that ticket t redeems, and those of the warm-up calls,
+    # each code once; `split` deals the warm-up ones out, so no two processes share one.
+    redemptions: tuple[tuple[str, str], ...] = ()
+    warmup_redemptions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclasses.dataclass
 class JobResult:
     loop: LoopResult
-    codes: list[str]  # the codes received, when the job kept them
+    codes: list[str]  # the codes received (issued, or redeemed), when the job kept them
+    redemption_ids: list[int]  # "redeem": the id of each redemption made, when kept
     short_answers: dict[str, int]  # calls that issued fewer coupons than asked, by error code
 
 
@@ -57,6 +62,7 @@ class Prepared:
     def __init__(self, job: Job) -> None:
         self.job = job
         self.codes: list[str] = []
+        self.redemption_ids: list[int] = []
         self.short: Counter[str] = Counter()
         self.channels: list[grpc.aio.Channel] = []
         self.connections: list[Connection] = []
@@ -82,6 +88,12 @@ class Prepared:
                 job.series_ids[0], job.code_prefix, job.chunk, range(*job.tickets)
             )
             return calls.upload_call(self.channels, job.series_ids[0], requests)
+        if job.kind == "redeem":
+            redemptions = calls.redeem_requests(
+                job.redemptions, job.warmup_redemptions, range(*job.tickets)
+            )
+            kept = (self.codes, self.redemption_ids) if job.keep_codes else None
+            return calls.redeem_call(self.channels, redemptions, kept)
         raise ValueError(f"unknown job kind {job.kind!r}")
 
     async def warm_up(self) -> None:
@@ -90,13 +102,21 @@ class Prepared:
         if self.job.warmup_s > 0:
             await closed_loop(
                 self.call,
-                range(-(10**9), 0),
+                self._warmup_tickets(),
                 concurrency=self.job.concurrency,
                 time_cap_s=self.job.warmup_s,
                 classify=calls.classify,
             )
         self.codes.clear()
+        self.redemption_ids.clear()
         self.short.clear()
+
+    def _warmup_tickets(self) -> range:
+        """Negative tickets, apart from the measured ones; a "redeem" job has one per warm-up
+        coupon, so its warm-up ends early rather than redeem a code twice."""
+        if self.job.kind == "redeem":
+            return range(-len(self.job.warmup_redemptions), 0)
+        return range(-(10**9), 0)
 
     async def run(self) -> JobResult:
         job = self.job
@@ -107,7 +127,7 @@ class Prepared:
             time_cap_s=job.time_cap_s,
             classify=calls.classify,
         )
-        return JobResult(loop, self.codes, dict(self.short))
+        return JobResult(loop, self.codes, self.redemption_ids, dict(self.short))
 
     async def close(self) -> None:
         for connection in self.connections:

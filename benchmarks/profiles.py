@@ -9,7 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 
-STEPS = ("rss", "echo", "raw", "upload1m", "issue1", "issue500", "bulk", "rest", "issue1m")
+STEPS = (
+    "rss",
+    "echo",
+    "raw",
+    "upload1m",
+    "issue1",
+    "redeem",
+    "issue500",
+    "bulk",
+    "rest",
+    "issue1m",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,5 +85,5 @@ QUICK = dataclasses.replace(
     pool_codes=30_000,
     soak_s=5.0,
     raw_cap_s=1.0,
-    postgres_steps=("echo", "raw", "issue1", "issue500"),
+    postgres_steps=("echo", "raw", "issue1", "redeem", "issue500"),
 )

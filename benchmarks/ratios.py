@@ -1,8 +1,8 @@
 """Every result as a ratio of its ceiling, and the issue's targets as pass/fail.
 
 Ceilings, all from the same run:
-- call rates (IssueMultiple n=1, BulkIssue, REST): the echo (empty RPC) at the same
-  concurrency on the same server set;
+- call rates (IssueMultiple n=1, RedeemCoupon, BulkIssue, REST): the echo (empty RPC) at the
+  same concurrency on the same server set;
 - coupon and code rates (n=500, the big upload and issue): the raw 500-row insert on the
   same database kind;
 - REST also against gRPC n=1 at the same concurrency, two replicas also against one.
@@ -10,7 +10,9 @@ Ceilings, all from the same run:
 Targets (issue 7): n=1 at c=16 >= 0.50 x echo with p99 < 25 ms on SQLite, >= 0.30 x on
 PostgreSQL, two replicas >= 1.00 x one; n=500 >= 0.60 x raw insert; REST >= 0.60 x gRPC;
 upload of 1M < 10 s; issue of 1M < 30 s on SQLite (both scaled with a scaled-down run); RSS
-growth < 50 MB; and no code issued twice wherever codes were kept.
+growth < 50 MB; and no code issued twice wherever codes were kept. RedeemCoupon has no rate
+target; its checks are that no code or redemption id is answered twice, and that GetCoupon
+shows each sampled code with the one redemption its call answered.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def compare(result: Result, results: Sequence[Result]) -> list[Comparison]:
     c = result.concurrency
     key = result.key
     out: list[Comparison] = []
-    if key.startswith("issue1.") or key in ("bulk10", "rest1"):
+    if key.startswith("issue1.") or key in ("bulk10", "rest1", "redeem1"):
         echo = _ratio(result, _find(results, result.store, "echo", c), f"echo c={c}")
         if key.startswith("issue1.") and c == 16 and result.store == "sqlite":
             _at_least(echo, 0.50, ", p99 < 25 ms")
@@ -66,6 +68,8 @@ def compare(result: Result, results: Sequence[Result]) -> list[Comparison]:
         if key.startswith("issue1.") and result.store != base_store:
             one = _ratio(result, _find(results, base_store, key, c), f"1 replica c={c}")
             out.append(_at_least(one, 1.00) if c == 16 else one)
+        elif key == "redeem1" and result.store != base_store:
+            out.append(_ratio(result, _find(results, base_store, key, c), f"1 replica c={c}"))
         if key == "rest1":
             grpc = _find(results, result.store, "issue1.generated", c)
             out.append(_at_least(_ratio(result, grpc, f"gRPC n=1 c={c}"), 0.60))
@@ -84,6 +88,24 @@ def compare(result: Result, results: Sequence[Result]) -> list[Comparison]:
         out.append(
             Comparison(f"{received:,} codes kept", None, None, "no code twice", duplicates == 0)
         )
+    out.extend(_redemption_checks(result))
+    return out
+
+
+def _redemption_checks(result: Result) -> list[Comparison]:
+    """RedeemCoupon's: every redemption answered has an id of its own, and GetCoupon shows the
+    sampled codes redeemed once, by the call that answered."""
+    out = []
+    if "redemption_id_duplicates" in result.extra:
+        ids = int(result.extra.get("redemption_ids", 0))
+        unique = int(result.extra["redemption_id_duplicates"]) == 0
+        out.append(Comparison(f"{ids:,} redemption ids", None, None, "no id twice", unique))
+    if "read_back" in result.extra:
+        sampled = int(result.extra["read_back"])
+        once = int(result.extra.get("read_back_redeemed_once", 0))
+        against = f"GetCoupon of {sampled} codes"
+        read = 0 < once == sampled
+        out.append(Comparison(against, None, None, "1 redemption each", read))
     return out
 
 

@@ -4,7 +4,7 @@
     python -m benchmarks --quick              # under a minute: SQLite, short points, 100k
     python -m benchmarks --store postgres     # sqlite | postgres | all
     python -m benchmarks --only echo,issue1   # some of: rss echo raw upload1m issue1
-                                              #   issue500 bulk rest issue1m
+                                              #   redeem issue500 bulk rest issue1m
 
 SQLite runs one server on a temporary file. PostgreSQL (COUPON_BENCH_PG_URL, default
 postgresql://postgres@127.0.0.1:5432/postgres, is the admin URL) gets a fresh database, two
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from . import big, scenarios
+from . import big, redeem, scenarios
 from .ceilings import postgres_ceilings, sqlite_ceilings
 from .harness import Result
 from .profiles import FULL, QUICK, STEPS, Profile
@@ -46,6 +46,7 @@ STEP_FUNCTIONS: dict[str, Step] = {
     "raw": scenarios.raw,
     "upload1m": big.upload1m,
     "issue1": scenarios.issue1,
+    "redeem": redeem.redeem,
     "issue500": scenarios.issue500,
     "bulk": scenarios.bulk,
     "rest": scenarios.rest,

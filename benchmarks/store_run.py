@@ -35,6 +35,7 @@ class StoreRun:
     pool_series: int | None = None  # an UPLOADED series with codes left
     pool_left: int = 0
     bulk_ids: tuple[int, ...] = ()
+    redeem_series: int | None = None  # the GENERATED series RedeemCoupon's coupons come from
     database: str = ""  # the PostgreSQL database's name, whose backends the db% column meters
 
     @property

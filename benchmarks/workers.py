@@ -117,8 +117,8 @@ async def _receive(pipe: Pipe, timeout_s: float) -> tuple[str, Any]:
 
 
 def split(job: Job, processes: int) -> list[Job]:
-    """One job per process: callers and tickets dealt out in turn (ticket i to process
-    i % n), so together they make exactly the calls of `job`."""
+    """One job per process: callers, tickets and warm-up redemptions dealt out in turn (ticket i
+    to process i % n), so together they make exactly the calls of `job`."""
     processes = max(1, min(processes, job.concurrency))
     start, stop, step = job.tickets
     return [
@@ -126,6 +126,7 @@ def split(job: Job, processes: int) -> list[Job]:
             job,
             concurrency=job.concurrency // processes + (index < job.concurrency % processes),
             tickets=(start + index * step, stop, step * processes),
+            warmup_redemptions=job.warmup_redemptions[index::processes],
         )
         for index in range(processes)
     ]
