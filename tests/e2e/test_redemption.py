@@ -5,6 +5,7 @@ manage."""
 
 from __future__ import annotations
 
+import asyncio
 import pathlib
 import shutil
 import sqlite3
@@ -253,8 +254,10 @@ async def test_a_locked_database_is_unavailable_and_takes_no_use(
             stub = coupon_service_pb2_grpc.CouponServiceStub(channel)
             code = await _issue(stub, 415446)
             redeem = _cs.RedeemCouponRequest(code=code, customer=DEMO, request_id="till-9-42")
-            other = sqlite3.connect(database, isolation_level=None)  # Another process's writer.
-            other.execute("BEGIN EXCLUSIVE")
+            # Another process's writer. Taken off the event loop: the server's own background
+            # work (the pruner's first round) must be able to commit while this waits for it.
+            other = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+            await asyncio.to_thread(other.execute, "BEGIN EXCLUSIVE")
             try:
                 locked = await rich_failure(stub.RedeemCoupon(redeem, timeout=10))
             finally:
