@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import pathlib
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import (
@@ -27,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from .service.credential_cache import DEFAULT_TTL_SECONDS
+from .service.events import EVENT_POLL_SECONDS, EVENT_RETENTION
 
 ENV_PREFIX = "COUPON_"
 DEFAULT_DB_URL = "sqlite+aiosqlite:///coupon.db"
@@ -109,9 +111,9 @@ class Settings(BaseModel):
     """A kept-alive REST connection with no request for this long is closed."""
     request_id_window_hours: PositiveSeconds = 24.0
     """How long a requestId or Idempotency-Key answers with its first outcome."""
-    event_retention_hours: PositiveSeconds = 168.0
+    event_retention_hours: PositiveSeconds = EVENT_RETENTION / timedelta(hours=1)
     """How long WatchEvents keeps events: a cursor older than this has lost some (910)."""
-    event_poll_seconds: PositiveSeconds = 0.2
+    event_poll_seconds: PositiveSeconds = EVENT_POLL_SECONDS
     """How often a WatchEvents stream that has caught up looks for new events."""
     db_startup_timeout_seconds: Seconds = 30.0
     """How long start-up waits for a database that does not answer."""

@@ -136,6 +136,17 @@ def series_from_row(row: Row[*tuple[Any, ...]]) -> Series:
     )
 
 
+def issuance_from_row(row: Row[*tuple[Any, ...]]) -> IssuanceMetadata:
+    """A row holding the coupons table's five issuance columns."""
+    return IssuanceMetadata(
+        source_type=row.source_type,
+        source_id=row.source_id,
+        source_activity=row.source_activity,
+        notes=row.notes,
+        reason=row.reason,
+    )
+
+
 def coupon_from_row(row: Row[*tuple[Any, ...]]) -> Coupon:
     """A coupon row joined with its series' redemption limits (see coupon_repository)."""
     limits = SeriesPolicy(
@@ -151,13 +162,7 @@ def coupon_from_row(row: Row[*tuple[Any, ...]]) -> Coupon:
         issued_at=from_db(row.issued_at),
         valid_till=from_db(row.valid_till),
         redemption_count=row.redemption_count,
-        metadata=IssuanceMetadata(
-            source_type=row.source_type,
-            source_id=row.source_id,
-            source_activity=row.source_activity,
-            notes=row.notes,
-            reason=row.reason,
-        ),
+        metadata=issuance_from_row(row),
         request_id=row.request_id,
         uses_allowed=limits.uses_per_coupon,
         latest_redeemed_at=from_db(row.latest_redeemed_at),

@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.events import CouponEvent, EventType, FeedState, NewEvent
-from ..domain.model import IssuanceMetadata, Redemption
-from ._convert import from_db, to_db
+from ..domain.model import Redemption
+from ._convert import from_db, issuance_from_row, to_db
 from .tables import coupons, event_feeds, event_marks, events, redemptions
 
 _WITH_FACTS = (
@@ -72,13 +72,7 @@ def _event_from_row(row: Row[*tuple[Any, ...]]) -> CouponEvent:
         series_id=row.series_id,
         customer_id=row.customer_id,
         valid_till=from_db(row.valid_till),
-        metadata=IssuanceMetadata(
-            source_type=row.source_type,
-            source_id=row.source_id,
-            source_activity=row.source_activity,
-            notes=row.notes,
-            reason=row.reason,
-        ),
+        metadata=issuance_from_row(row),
         redemption=redemption,
         revoke_reason=row.revoke_reason if kind is EventType.REVOKED else "",
     )

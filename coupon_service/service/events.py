@@ -12,6 +12,7 @@ from .unit_of_work import UnitOfWork
 
 EVENT_PAGE = 500
 EVENT_RETENTION = timedelta(days=7)
+EVENT_POLL_SECONDS = 0.2
 
 
 async def watch_events(

@@ -18,6 +18,7 @@ from coupon.v1 import (
     series_service_pb2_grpc,
 )
 
+from ...service.events import EVENT_POLL_SECONDS
 from ...service.unit_of_work import UnitOfWork
 from .decoding import UndecodableRequestInterceptor
 from .servicers import CouponServicer, CustomerServicer, OrgResolver, SeriesServicer
@@ -61,7 +62,7 @@ async def start_grpc_server(
     extra_handlers: Sequence[grpc.GenericRpcHandler] = (),
     credentials: grpc.ServerCredentials | None = None,
     observing: Sequence[grpc.aio.ServerInterceptor] = (),
-    event_poll_seconds: float = 0.2,
+    event_poll_seconds: float = EVENT_POLL_SECONDS,
 ) -> GrpcServer:
     """Starts the coupon.v1 services; `extra_handlers` (the benchmark's empty RPC) are served
     behind the same interceptors, on the same event loop. With `credentials` the port speaks
