@@ -13,11 +13,12 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
-COPY coupon ./coupon
+COPY gen ./gen
 COPY coupon_service ./coupon_service
 COPY clients ./clients
-# The tracing extra, so that COUPON_OTEL_EXPORTER works in the image; it is off unless set.
-RUN pip install --no-cache-dir -c constraints.txt ".[tracing]"
+# The service with the generated stubs and the client it depends on; the tracing extra, so that
+# COUPON_OTEL_EXPORTER works in the image (it is off unless set).
+RUN pip install --no-cache-dir -c constraints.txt ./gen ./clients ".[tracing]"
 
 # Run: the virtual environment alone, on the same base, as an unprivileged user.
 FROM python:3.11-slim

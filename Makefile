@@ -5,18 +5,24 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PROTOS := $(wildcard protos/coupon/v1/*.proto)
 
-.PHONY: help install run test test-fast proto proto-check lint bench bench-quick stress stress-quick clean
+STUBS := gen/coupon
+LINTED := coupon_service clients tests scripts benchmarks stress
+
+.PHONY: help install run test test-fast test-integration test-e2e proto proto-check fmt lint ci \
+	bench bench-quick stress stress-quick clean
 
 help:            ## List the commands.
-	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
+	@grep -E '^[a-z0-9-]+:.*## ' Makefile | sed 's/:.*## /\t/'
 
-$(INSTALLED): pyproject.toml constraints.txt
+# The generated stubs (gen/) and the client (clients/) are distributions of their own, which the
+# service depends on: all three are installed editable, so a change to any is live at once.
+$(INSTALLED): pyproject.toml gen/pyproject.toml clients/pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e ./gen -e ./clients -e '.[dev]'
 	touch $(INSTALLED)
 
-install: $(INSTALLED)  ## Create .venv and install the service with its dev tools.
+install: $(INSTALLED)  ## Create .venv and install the service, its stubs and client, and dev tools.
 
 run: $(INSTALLED)  ## Serve gRPC on 127.0.0.1:50051 and REST on :8080 with the demo data.
 	$(BIN)/coupon-service serve --demo
@@ -27,16 +33,29 @@ test: $(INSTALLED)  ## Run the whole suite: unit, SQLite, PostgreSQL and end-to-
 test-fast: $(INSTALLED)  ## Run the unit tests only.
 	$(BIN)/pytest tests/unit
 
-proto: $(INSTALLED)  ## Regenerate the checked-in stubs in coupon/v1 from protos/.
-	$(BIN)/python scripts/generate_protos.py coupon
+test-integration: $(INSTALLED)  ## Run the tests on real SQLite and PostgreSQL databases.
+	$(BIN)/pytest tests/integration
+
+test-e2e: $(INSTALLED)  ## Run the end-to-end tests: real servers on port 0, real channels and HTTP.
+	$(BIN)/pytest tests/e2e
+
+proto: $(INSTALLED)  ## Regenerate the checked-in stubs in gen/coupon/v1 from protos/.
+	$(BIN)/python scripts/generate_protos.py $(STUBS)
 
 proto-check: $(INSTALLED)  ## Fail when the checked-in stubs differ from what protos/ generates.
-	$(BIN)/python scripts/generate_protos.py --check coupon
+	$(BIN)/python scripts/generate_protos.py --check $(STUBS)
+
+fmt: $(INSTALLED)  ## Format the code and apply ruff's safe fixes.
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED)
 
 lint: $(INSTALLED)  ## Ruff on the code, then strict mypy on the service, the client, the benchmarks and stress.
-	$(BIN)/ruff check coupon_service clients tests scripts benchmarks stress
-	$(BIN)/ruff format --check coupon_service clients tests scripts benchmarks stress
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
+
+ci:  ## What CI runs (.ci/run): install, proto-check, lint, then the whole suite with PostgreSQL.
+	bash .ci/run
 
 bench: $(INSTALLED)  ## Measure throughput and latency against same-run ceilings (SQLite, PostgreSQL).
 	$(BIN)/python -m benchmarks

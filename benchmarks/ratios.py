@@ -1,4 +1,4 @@
-"""Every result as a ratio of its ceiling, and the issue's targets as pass/fail.
+"""Every result as a ratio of its ceiling, and the performance targets as pass/fail.
 
 Ceilings, all from the same run:
 - call rates (IssueMultiple n=1, RedeemCoupon, BulkIssue, REST): the echo (empty RPC) at the
@@ -7,7 +7,7 @@ Ceilings, all from the same run:
   same database kind;
 - REST also against gRPC n=1 at the same concurrency, two replicas also against one.
 
-Targets (issue 7): n=1 at c=16 >= 0.50 x echo with p99 < 25 ms on SQLite, >= 0.30 x on
+Targets: n=1 at c=16 >= 0.50 x echo with p99 < 25 ms on SQLite, >= 0.30 x on
 PostgreSQL, two replicas >= 1.00 x one; n=500 >= 0.60 x raw insert; REST >= 0.60 x gRPC;
 upload of 1M < 10 s; issue of 1M < 30 s on SQLite (both scaled with a scaled-down run); RSS
 growth < 50 MB; and no code issued twice wherever codes were kept. RedeemCoupon has no rate

@@ -15,7 +15,6 @@ from datetime import timedelta
 import grpc
 from grpc_health.v1 import health_pb2
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.requests import Request
 
 from .adapters.database import first_contact, prepare
 from .adapters.jwt_tokens import JwtVerifier
@@ -30,7 +29,7 @@ from .entrypoints.grpc.observing import ObservingInterceptor
 from .entrypoints.grpc.server import SERVICE_NAMES, GrpcServer, start_grpc_server
 from .entrypoints.metrics import ServiceMetrics
 from .entrypoints.metrics_server import start_metrics_server
-from .entrypoints.rest import RestServer, create_app, start_rest_server
+from .entrypoints.rest import RestServer, caller_org_resolver, create_app, start_rest_server
 from .entrypoints.tls import load_tls
 from .entrypoints.uninterrupted import wait_for_orphans
 from .service.auth import Authenticator
@@ -104,6 +103,18 @@ def _check_port_free(host: str, port: int, door: str) -> None:
         raise OSError(f"could not listen for {door} on {host}:{port}: {reason}") from None
 
 
+def bearer_verifier(settings: Settings) -> JwtVerifier | None:
+    """The bearer token verifier the COUPON_JWT_* settings describe; None when they name no
+    keys, and then bearer tokens are refused."""
+    return JwtVerifier.configured(
+        jwks=settings.jwt_jwks,
+        hs256_secret=settings.jwt_hs256_secret,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        org_claim=settings.jwt_org_claim,
+    )
+
+
 async def start(
     settings: Settings,
     *,
@@ -116,7 +127,7 @@ async def start(
     Raises ValueError for an unusable token or tracing configuration, OSError for a busy port,
     and DatabaseUnreachable when the database does not answer within the start-up timeout.
     """
-    tokens = JwtVerifier.from_settings(settings)
+    tokens = bearer_verifier(settings)
     tracing = tracing or Tracing.start(settings.otel_exporter)
     tls = load_tls(settings.tls_cert, settings.tls_key, settings.tls_client_ca)
     _check_port_free(settings.host, settings.grpc_port, "gRPC")
@@ -155,11 +166,6 @@ async def start(
     metrics.learn_orgs((pool.org_id, pool.org_name) for pool in pools)
     metrics.pools_left({(pool.org_id, pool.series_id): pool.remaining for pool in pools})
 
-    async def rest_caller_org(request: Request, operation: str) -> int:
-        """The REST twin of the gRPC interceptor: the same check, the same scopes."""
-        values = request.headers.getlist("authorization")
-        return (await authenticator.authorize_headers(values, operation)).org_id
-
     address = f"{settings.host}:{settings.grpc_port}"
     grpc_server = await start_grpc_server(
         uow,
@@ -189,7 +195,7 @@ async def start(
     readiness = ReadinessWatch(
         lambda: database_ready(engine), tell_health, interval_seconds=settings.health_check_seconds
     )
-    rest_app = create_app(uow, rest_caller_org, readiness, metrics)
+    rest_app = create_app(uow, caller_org_resolver(authenticator), readiness, metrics)
     try:
         rest_server = await start_rest_server(
             tracing.wrap_asgi(rest_app) if tracing else rest_app,

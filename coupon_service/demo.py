@@ -14,7 +14,7 @@ from .domain.model import (
     SeriesPolicy,
 )
 from .service.auth import create_key
-from .service.customers import import_customers
+from .service.customer_import import import_customers
 from .service.orgs import ensure_org
 from .service.series import create_series, get_series, upload_codes
 from .service.unit_of_work import UnitOfWork
@@ -78,7 +78,7 @@ DEMO_SERIES: dict[int, SeriesPolicy] = {
         alpha_numeric=True,
         random_code_length=28,
         multiple_per_user_allowed=False,
-        do_not_resend_existing_voucher=True,
+        do_not_resend_existing=True,
     ),
     96005: dataclasses.replace(
         _GENERATED,

@@ -35,12 +35,27 @@ def _generate(out_dir: pathlib.Path) -> None:
         sys.exit("protoc failed")
     for package in (out_dir / "coupon", out_dir / "coupon" / "v1"):
         (package / "__init__.py").write_text('"""Generated from protos/; run `make proto`."""\n')
+    # PEP 561: the `.pyi` files beside the modules are their types, for whoever installs them.
+    (out_dir / "coupon" / "py.typed").write_text("")
+
+
+def _drift(generated: pathlib.Path, checked_in: pathlib.Path, prefix: str = "") -> list[str]:
+    """The entries of one folder that differ or are on one side only (subfolders not entered)."""
+    if not checked_in.is_dir():
+        return [f"{prefix or checked_in.name} (missing)"]
+    compare = filecmp.dircmp(generated, checked_in, ignore=["__pycache__"])
+    return [
+        prefix + name
+        for name in sorted(compare.diff_files + compare.left_only + compare.right_only)
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="fail on drift, write nothing")
-    parser.add_argument("target", help="the generated package folder, relative to the repo root")
+    parser.add_argument(
+        "target", help="the generated `coupon` package folder, relative to the repo root"
+    )
     args = parser.parse_args()
     target = ROOT / args.target
     with tempfile.TemporaryDirectory() as tmp:
@@ -48,9 +63,7 @@ def main() -> None:
         _generate(out)
         generated = out / "coupon"
         if args.check:
-            compare = filecmp.dircmp(generated / "v1", target / "v1")
-            drift = compare.diff_files + compare.left_only + compare.right_only
-            drift = [name for name in drift if name != "__pycache__"]
+            drift = _drift(generated, target) + _drift(generated / "v1", target / "v1", "v1/")
             if drift:
                 sys.exit(f"generated stubs drifted from protos/: {drift}; run `make proto`")
             print("generated stubs match protos/")

@@ -29,7 +29,8 @@ from coupon.v1 import common_pb2, coupon_service_pb2
 
 from .replicas import ATTEMPT_TIMEOUT_S, Replica
 
-# The documented refusals of a call that issued nothing (PRODUCT.md): gRPC code, HTTP status.
+# The documented refusals of a call that issued nothing (the README's Errors): gRPC code, HTTP
+# status.
 _REFUSALS = {
     "621": ("RESOURCE_EXHAUSTED", 400),  # maxVouchersPerUser reached
     "626": ("RESOURCE_EXHAUSTED", 400),  # maxCreate reached

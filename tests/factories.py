@@ -7,13 +7,53 @@ import itertools
 import uuid
 from datetime import UTC, datetime
 
-from coupon_service.domain.model import Customer, CustomerRef, IdentifierType, Series, SeriesPolicy
+from coupon_service.domain.model import (
+    CodeSource,
+    CouponValidity,
+    Customer,
+    CustomerRef,
+    DiscountType,
+    IdentifierType,
+    Series,
+    SeriesPolicy,
+)
 from coupon_service.service.customers import create_customer
 from coupon_service.service.series import create_series, upload_codes
 from coupon_service.service.unit_of_work import UnitOfWork
 
 _mobiles = itertools.count(int(uuid.uuid4().int % 10**8) * 1000)
 EPOCH = datetime.fromtimestamp(0, UTC)
+# Every SeriesPolicy field away from its default, moments at whole seconds (as the wire keeps
+# them): a conversion that drops or swaps a field cannot give this policy back.
+EVERY_FIELD_CHOSEN = SeriesPolicy(
+    description="every field",
+    discount_code="DC-1",
+    info="info",
+    discount_type=DiscountType.PERC,
+    discount_value=15,
+    discount_upto=300,
+    discount_on="ITEM",
+    code_source=CodeSource.UPLOADED,
+    random_code_length=12,
+    alpha_numeric=True,
+    code_prefix="PRE",
+    code_suffix="SUF",
+    generic_code="SHARED",
+    valid_till=datetime(2031, 2, 3, 4, 5, 6, tzinfo=UTC),
+    coupon_validity=CouponValidity.FIXED_DATE,
+    fixed_expiry_date=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
+    valid_days_after_issue=7,
+    max_create=0,
+    multiple_per_user_allowed=True,
+    max_vouchers_per_user=3,
+    do_not_resend_existing=True,
+    externally_managed=True,
+    redemption_valid_after_days=2,
+    custom_properties={"channel": "POS"},
+    max_redemptions_per_coupon=4,
+    max_redemptions_per_customer=5,
+    max_redemptions=6,
+)
 
 
 def unique_mobile() -> str:

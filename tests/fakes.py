@@ -1,27 +1,38 @@
-"""In-memory fakes of the issuing path's storage: a BatchStore over plain dicts, and a unit of
-work whose run_batch commits a copy of them, or discards it when the work raises.
+"""In-memory fakes of the storage: a BatchStore over plain dicts, and a unit of work whose
+run_batch commits a copy of them, or discards it when the work raises.
 
 The store keeps what the real ones keep: a unique (org, code) for every unshared code, pool
 codes as coupon rows without a customer, series counters, request ids. A test can make codes
 collide (`FakeDatabase.collides`), make a step fail (`FakeDatabase.fail`), and hold a batch
 before it starts (`FakeUnitOfWork.gate`) to queue calls behind it.
+
+`FakeUnitOfWork(transactions=True)` also opens transactions, with the repositories the
+management use cases use (organisations, customers, series, a customer's coupons, request ids):
+each works on a copy of the tables, committed when its block ends, discarded when it raises.
+The unique keys are the real ones (an org's name; a customer's id, mobile, email and external
+id; a series id), and taking one raises IdentifierTaken as the real repositories do. By
+default the fake refuses to open transactions, for tests that prove a check refuses a call
+before it reaches the store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import itertools
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from coupon_service.domain.events import NewEvent
 from coupon_service.domain.model import (
+    Coupon,
     Customer,
     CustomerRef,
     IdentifierType,
+    IssuanceMetadata,
     IssuedCoupon,
     Series,
     SeriesPolicy,
@@ -39,7 +50,11 @@ from coupon_service.service.batch_store import (
     StoredRequest,
 )
 from coupon_service.service.idempotency import REQUEST_IDS_KEPT_FOR
-from coupon_service.service.unit_of_work import StoreUnavailable, Transaction
+from coupon_service.service.unit_of_work import (
+    IdentifierTaken,
+    StoreUnavailable,
+    Transaction,
+)
 
 _Result = TypeVar("_Result")
 EPOCH = datetime.fromtimestamp(0, UTC)
@@ -64,6 +79,7 @@ class FakeCoupon:
     valid_till: datetime | None = None
     request_id: str | None = None
     redemption_count: int = 0
+    metadata: IssuanceMetadata = IssuanceMetadata()
 
 
 @dataclasses.dataclass
@@ -79,6 +95,7 @@ class Tables:
     next_coupon_id: int = 1
     request_times: dict[RequestKey, datetime] = dataclasses.field(default_factory=dict)
     events: list[tuple[int, NewEvent]] = dataclasses.field(default_factory=list)
+    orgs: dict[str, int] = dataclasses.field(default_factory=dict)  # Name to id.
 
     def copy(self) -> Tables:
         return Tables(
@@ -91,6 +108,7 @@ class Tables:
             self.next_coupon_id,
             dict(self.request_times),
             list(self.events),
+            dict(self.orgs),
         )
 
 
@@ -99,6 +117,7 @@ class _Failure:
     step: str
     error: BaseException
     times: int
+    skip: int = 0
 
 
 class FakeDatabase:
@@ -112,6 +131,9 @@ class FakeDatabase:
         self.failures: list[_Failure] = []
         self.commits = 0
         self.rollbacks = 0
+        # One writer at a time, as SQLite has: a transaction or a batch commits before the next
+        # one takes its copy, so neither overwrites what the other wrote.
+        self.lock = asyncio.Lock()
         self._ids = itertools.count(1)
 
     # Setting up, outside any batch: what the management use cases would have stored.
@@ -138,10 +160,13 @@ class FakeDatabase:
         added = store.add_pool_codes((org_id, series_id), codes)
         store.add_uploaded((org_id, series_id), len(added))
 
-    def fail(self, step: str, error: BaseException | None = None, *, times: int = 1) -> None:
-        """Makes the next `times` calls of the store's method `step` raise `error`."""
+    def fail(
+        self, step: str, error: BaseException | None = None, *, times: int = 1, skip: int = 0
+    ) -> None:
+        """Makes the next `times` calls of the store's method `step` raise `error`, after
+        `skip` calls that go through. The step "commit" is a transaction's commit."""
         self.failures.append(
-            _Failure(step, error or FakeDiskError("injected disk I/O error"), times)
+            _Failure(step, error or FakeDiskError("injected disk I/O error"), times, skip)
         )
 
     # Reading what is committed.
@@ -164,9 +189,13 @@ class FakeDatabase:
 
     def _step(self, name: str) -> None:
         for failure in self.failures:
-            if failure.step == name and failure.times > 0:
-                failure.times -= 1
-                raise failure.error
+            if failure.step != name or failure.times == 0:
+                continue
+            if failure.skip > 0:
+                failure.skip -= 1
+                return
+            failure.times -= 1
+            raise failure.error
 
 
 class FakeBatchStore:
@@ -255,6 +284,7 @@ class FakeBatchStore:
                     group.issued_at,
                     group.valid_till,
                     group.request_id,
+                    metadata=_metadata_of(group),
                 )
             )
             ids.append(coupon_id)
@@ -279,6 +309,7 @@ class FakeBatchStore:
                     issued_at=group.issued_at,
                     valid_till=group.valid_till,
                     request_id=group.request_id,
+                    metadata=_metadata_of(group),
                 )
 
     def delete_coupons(self, coupon_ids: Sequence[int]) -> None:
@@ -362,6 +393,12 @@ class FakeBatchStore:
         assert (row.org_id, row.customer_id) in self._t.customers
 
 
+def _metadata_of(group: NewCoupons) -> IssuanceMetadata:
+    return IssuanceMetadata(
+        group.source_type, group.source_id, group.source_activity, group.notes, group.reason
+    )
+
+
 def _names(customer: Customer, ref: CustomerRef) -> bool:
     if ref.type is IdentifierType.ID:
         return ref.value.isdigit() and int(ref.value) == customer.id
@@ -373,19 +410,209 @@ def _names(customer: Customer, ref: CustomerRef) -> bool:
     return value is not None and value == ref.value
 
 
-class FakeUnitOfWork:
-    """One replica's door to a FakeDatabase: only the issuing batches are served."""
+# --- the transactions' repositories ---------------------------------------------------------
 
-    def __init__(self, database: FakeDatabase | None = None) -> None:
+
+class FakeOrgRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    async def find(self, name: str) -> int | None:
+        return self._t.orgs.get(name)
+
+    async def add(self, name: str) -> int:
+        if name in self._t.orgs:
+            raise IdentifierTaken("name")
+        org_id = max(self._t.orgs.values(), default=0) + 1
+        self._t.orgs[name] = org_id
+        return org_id
+
+    async def find_or_add(self, name: str) -> int:
+        found = await self.find(name)
+        return found if found is not None else await self.add(name)
+
+
+# A customer's unique identifiers: its attribute, and the field IdentifierTaken names.
+_UNIQUE_IDENTIFIERS = (("mobile", "mobile"), ("email", "email"), ("external_id", "externalId"))
+
+
+class FakeCustomerRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    def _of_org(self, org_id: int) -> list[Customer]:
+        return [c for (org, _), c in self._t.customers.items() if org == org_id]
+
+    async def find(self, org_id: int, ref: CustomerRef) -> Customer | None:
+        if ref.lookup_value() is None:
+            return None
+        return next((c for c in self._of_org(org_id) if _names(c, ref)), None)
+
+    async def add(self, org_id: int, customer: Customer) -> Customer:
+        """A customer without a chosen id gets the org's highest id plus one."""
+        customer_id = customer.id or max((c.id for c in self._of_org(org_id)), default=0) + 1
+        if (org_id, customer_id) in self._t.customers:
+            raise IdentifierTaken("id")
+        stored = dataclasses.replace(customer, id=customer_id)
+        self._check_unique(org_id, stored)
+        self._t.customers[org_id, customer_id] = stored
+        return stored
+
+    async def update(self, org_id: int, customer: Customer) -> Customer:
+        before = self._t.customers[org_id, customer.id]
+        stored = dataclasses.replace(customer, created_at=before.created_at)
+        self._check_unique(org_id, stored)
+        self._t.customers[org_id, customer.id] = stored
+        return stored
+
+    def _check_unique(self, org_id: int, customer: Customer) -> None:
+        for attribute, field in _UNIQUE_IDENTIFIERS:
+            value = getattr(customer, attribute)
+            others = (c for c in self._of_org(org_id) if c.id != customer.id)
+            if value is not None and any(getattr(c, attribute) == value for c in others):
+                raise IdentifierTaken(field)
+
+
+class FakeSeriesRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    def _counted(self, key: SeriesKey) -> Series:
+        issued, latest = self._t.counters.get(key, (0, None))
+        return dataclasses.replace(self._t.series[key], num_issued=issued, latest_issued_at=latest)
+
+    async def get(self, org_id: int, series_id: int) -> Series | None:
+        key = (org_id, series_id)
+        return self._counted(key) if key in self._t.series else None
+
+    async def list(self, org_id: int, after_id: int, limit: int) -> list[Series]:
+        ids = sorted(i for org, i in self._t.series if org == org_id and i > after_id)
+        return [self._counted((org_id, i)) for i in ids[:limit]]
+
+    async def add(self, org_id: int, series_id: int | None, policy: SeriesPolicy) -> Series:
+        """A series without a chosen id gets the org's highest id plus one."""
+        taken = [i for org, i in self._t.series if org == org_id]
+        chosen = series_id or max(taken, default=0) + 1
+        if chosen in taken:
+            raise IdentifierTaken("id")
+        self._t.series[org_id, chosen] = Series(chosen, policy, created_at=datetime.now(UTC))
+        return self._counted((org_id, chosen))
+
+
+class FakeCouponRepository:
+    """The issued coupons of the tables, as the management use cases read them."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    async def of_customer(
+        self, org_id: int, customer_id: int, series_id: int | None, after_id: int, limit: int
+    ) -> list[Coupon]:
+        held = sorted(
+            (
+                c
+                for c in self._t.coupons.values()
+                if c.org_id == org_id and c.customer_id == customer_id and c.id > after_id
+            ),
+            key=lambda coupon: coupon.id,
+        )
+        return [self._coupon(c) for c in held if series_id in (None, c.series_id)][:limit]
+
+    async def get(self, org_id: int, coupon_id: int) -> Coupon | None:
+        found = self._t.coupons.get(coupon_id)
+        if found is None or found.org_id != org_id or found.customer_id is None:
+            return None
+        return self._coupon(found)
+
+    def _coupon(self, row: FakeCoupon) -> Coupon:
+        assert row.customer_id is not None and row.issued_at is not None
+        series = self._t.series[row.org_id, row.series_id]
+        return Coupon(
+            id=row.id,
+            code=row.code,
+            series_id=row.series_id,
+            customer_id=row.customer_id,
+            issued_at=row.issued_at,
+            valid_till=row.valid_till,
+            redemption_count=row.redemption_count,
+            metadata=row.metadata,
+            request_id=row.request_id,
+            uses_allowed=series.policy.uses_per_coupon,
+        )
+
+
+class FakeRequestRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    async def remove_stored_before(self, moment: datetime, limit: int) -> int:
+        stored = sorted(self._t.request_times.items(), key=lambda item: item[1])
+        expired = [key for key, at in stored if at < moment][:limit]
+        for key in expired:
+            del self._t.requests[key], self._t.request_times[key]
+        return len(expired)
+
+
+class FakeTransaction:
+    """The repositories of one transaction, over its copy of the tables. Redemptions, keys and
+    the event feed have no fake here: their use cases run against the real stores."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.orgs = FakeOrgRepository(tables)
+        self.customers = FakeCustomerRepository(tables)
+        self.series = FakeSeriesRepository(tables)
+        self.coupons = FakeCouponRepository(tables)
+        self.requests = FakeRequestRepository(tables)
+
+    @property
+    def redemptions(self) -> Any:
+        raise NotImplementedError("the fake transaction has no redemptions repository")
+
+    @property
+    def credentials(self) -> Any:
+        raise NotImplementedError("the fake transaction has no credentials repository")
+
+    @property
+    def events(self) -> Any:
+        raise NotImplementedError("the fake transaction has no events repository")
+
+
+class FakeUnitOfWork:
+    """One replica's door to a FakeDatabase: the issuing batches, and transactions when made
+    with `transactions=True`."""
+
+    def __init__(self, database: FakeDatabase | None = None, *, transactions: bool = False) -> None:
         self.database = database or FakeDatabase()
         self.batchers: dict[str, Any] = {}
         self.request_ids_kept_for = REQUEST_IDS_KEPT_FOR
         # While set and not yet opened, batches wait before they start: calls queue behind them.
         self.gate: asyncio.Event | None = None
         self.started = asyncio.Event()
+        self.transactions = transactions
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
-        raise NotImplementedError("the fake serves the issuing batches only")
+        if not self.transactions:
+            raise NotImplementedError("the fake serves the issuing batches only")
+        return self._transaction()  # type: ignore[return-value]
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[FakeTransaction]:
+        """Commits the copy when the block ends, unless the step "commit" was made to fail."""
+        await asyncio.sleep(0)  # A real store always hands the loop over at least once.
+        database = self.database
+        async with database.lock:
+            working = database.tables.copy()  # BEGIN
+            try:
+                yield FakeTransaction(working)
+                database._step("commit")
+            except OSError as error:
+                database.rollbacks += 1
+                raise StoreUnavailable(f"the fake could not commit: {error}") from error
+            except BaseException:
+                database.rollbacks += 1
+                raise
+            database.tables = working  # COMMIT
+            database.commits += 1
 
     async def run_batch(self, work: Callable[[BatchStore], _Result]) -> _Result:
         self.started.set()
@@ -393,15 +620,16 @@ class FakeUnitOfWork:
             await self.gate.wait()
         await asyncio.sleep(0)  # A real store always hands the loop over at least once.
         database = self.database
-        working = database.tables.copy()  # BEGIN
-        try:
-            result = work(FakeBatchStore(working, database))
-        except OSError as error:
-            database.rollbacks += 1
-            raise StoreUnavailable(f"the fake could not run the batch: {error}") from error
-        except BaseException:
-            database.rollbacks += 1
-            raise
-        database.tables = working  # COMMIT
-        database.commits += 1
+        async with database.lock:
+            working = database.tables.copy()  # BEGIN
+            try:
+                result = work(FakeBatchStore(working, database))
+            except OSError as error:
+                database.rollbacks += 1
+                raise StoreUnavailable(f"the fake could not run the batch: {error}") from error
+            except BaseException:
+                database.rollbacks += 1
+                raise
+            database.tables = working  # COMMIT
+            database.commits += 1
         return result

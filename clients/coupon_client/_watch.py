@@ -12,6 +12,8 @@ for the channel to connect (paced by gRPC's reconnection backoff) instead of fai
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import grpc
 
 from coupon.v1 import coupon_service_pb2
@@ -20,6 +22,9 @@ from . import _build
 from ._translate import from_rpc_error, status_of
 from .events import CouponEvent
 from .retry import RetryPolicy
+
+# The stream's initial metadata: the cursor the server started it after.
+START_CURSOR_KEY = "coupon-start-cursor"
 
 
 class Watch:
@@ -35,6 +40,13 @@ class Watch:
     def request(self) -> coupon_service_pb2.WatchEventsRequest:
         """What follows the last event yielded; before the first, what the caller asked for."""
         return _build.watch_events(self._after, self._from_now)
+
+    def started(self, metadata: Iterable[tuple[str, str | bytes]] | None) -> None:
+        """Takes the cursor the stream starts after while no event came yet: a reconnection
+        before the first event then resumes there, instead of starting "from now" again."""
+        for key, value in metadata or ():
+            if key == START_CURSOR_KEY and isinstance(value, str) and not self._after:
+                self._after = value
 
     def received(self, message: coupon_service_pb2.CouponEvent) -> CouponEvent:
         event = CouponEvent.of(message)

@@ -265,8 +265,8 @@ class CouponClient:
         after a backoff, for what follows the last event yielded, so each event is yielded
         once across any number of reconnections. Without it, a server that cannot be reached
         or goes away raises Unavailable. 910 raises EventCursorExpired and 911
-        EventCursorInvalid, never retried. One gap remains: with `from_now`, a reconnection
-        before the first event starts from now again, skipping what committed meanwhile.
+        EventCursorInvalid, never retried. A reconnection before the first event resumes
+        after the cursor the server started the stream at, `from_now` included.
         """
         watch = _watch.Watch(after, from_now, reconnect, self._connection.retry)
         rpc = _rpcs.WATCH_EVENTS
@@ -280,6 +280,7 @@ class CouponClient:
                 watch.request(), metadata=self._connection.metadata, wait_for_ready=reconnect
             )
             try:
+                watch.started(await call.initial_metadata())
                 async for message in call:
                     yield watch.received(message)
             except grpc.RpcError as error:

@@ -267,6 +267,7 @@ class SyncCouponClient:
                 watch.request(), metadata=self._connection.metadata, wait_for_ready=reconnect
             )
             try:
+                watch.started(call.initial_metadata())
                 for message in call:
                     yield watch.received(message)
             except grpc.RpcError as error:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, overload
+from operator import attrgetter
+from typing import Any, NamedTuple, overload
 
 from sqlalchemy import Row
 
 from ..domain.model import (
+    ISSUANCE_FIELDS,
     CodeSource,
     Coupon,
     CouponValidity,
@@ -62,67 +66,42 @@ def customer_values(customer: Customer) -> dict[str, Any]:
     }
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+def _properties_text(properties: Mapping[str, str]) -> str:
+    return json.dumps(dict(properties), sort_keys=True)
+
+
+class _Column(NamedTuple):
+    """How a SeriesPolicy attribute is kept in the series column of the same name."""
+
+    stored: Callable[[Any], Any]
+    read: Callable[[Any], Any]
+
+
+_AS_IS = _Column(_same, _same)
+_MOMENT = _Column(to_db, from_db)
+_ENUM_VALUE = attrgetter("value")
+# Every SeriesPolicy attribute, both ways; the ones not kept as they are say how.
+_POLICY_COLUMNS = {field.name: _AS_IS for field in dataclasses.fields(SeriesPolicy)} | {
+    "discount_type": _Column(_ENUM_VALUE, DiscountType),
+    "code_source": _Column(_ENUM_VALUE, CodeSource),
+    "coupon_validity": _Column(_ENUM_VALUE, CouponValidity),
+    "valid_till": _MOMENT,
+    "fixed_expiry_date": _MOMENT,
+    "custom_properties": _Column(_properties_text, json.loads),
+}
+
+
 def policy_values(policy: SeriesPolicy) -> dict[str, Any]:
-    return {
-        "description": policy.description,
-        "discount_code": policy.discount_code,
-        "info": policy.info,
-        "discount_type": policy.discount_type.value,
-        "discount_value": policy.discount_value,
-        "discount_upto": policy.discount_upto,
-        "discount_on": policy.discount_on,
-        "code_source": policy.code_source.value,
-        "random_code_length": policy.random_code_length,
-        "alpha_numeric": policy.alpha_numeric,
-        "code_prefix": policy.code_prefix,
-        "code_suffix": policy.code_suffix,
-        "generic_code": policy.generic_code,
-        "valid_till": to_db(policy.valid_till),
-        "coupon_validity": policy.coupon_validity.value,
-        "fixed_expiry_date": to_db(policy.fixed_expiry_date),
-        "valid_days_after_issue": policy.valid_days_after_issue,
-        "max_create": policy.max_create,
-        "multiple_per_user_allowed": policy.multiple_per_user_allowed,
-        "max_vouchers_per_user": policy.max_vouchers_per_user,
-        "do_not_resend_existing": policy.do_not_resend_existing_voucher,
-        "externally_managed": policy.externally_managed,
-        "redemption_valid_after_days": policy.redemption_valid_after_days,
-        "custom_properties": json.dumps(dict(policy.custom_properties), sort_keys=True),
-        "max_redemptions_per_coupon": policy.max_redemptions_per_coupon,
-        "max_redemptions_per_customer": policy.max_redemptions_per_customer,
-        "max_redemptions": policy.max_redemptions,
-    }
+    return {name: column.stored(getattr(policy, name)) for name, column in _POLICY_COLUMNS.items()}
 
 
 def series_from_row(row: Row[*tuple[Any, ...]]) -> Series:
     policy = SeriesPolicy(
-        description=row.description,
-        discount_code=row.discount_code,
-        info=row.info,
-        discount_type=DiscountType(row.discount_type),
-        discount_value=row.discount_value,
-        discount_upto=row.discount_upto,
-        discount_on=row.discount_on,
-        code_source=CodeSource(row.code_source),
-        random_code_length=row.random_code_length,
-        alpha_numeric=row.alpha_numeric,
-        code_prefix=row.code_prefix,
-        code_suffix=row.code_suffix,
-        generic_code=row.generic_code,
-        valid_till=from_db(row.valid_till),
-        coupon_validity=CouponValidity(row.coupon_validity),
-        fixed_expiry_date=from_db(row.fixed_expiry_date),
-        valid_days_after_issue=row.valid_days_after_issue,
-        max_create=row.max_create,
-        multiple_per_user_allowed=row.multiple_per_user_allowed,
-        max_vouchers_per_user=row.max_vouchers_per_user,
-        do_not_resend_existing_voucher=row.do_not_resend_existing,
-        externally_managed=row.externally_managed,
-        redemption_valid_after_days=row.redemption_valid_after_days,
-        custom_properties=json.loads(row.custom_properties),
-        max_redemptions_per_coupon=row.max_redemptions_per_coupon,
-        max_redemptions_per_customer=row.max_redemptions_per_customer,
-        max_redemptions=row.max_redemptions,
+        **{name: column.read(getattr(row, name)) for name, column in _POLICY_COLUMNS.items()}
     )
     return Series(
         id=row.id,
@@ -137,13 +116,9 @@ def series_from_row(row: Row[*tuple[Any, ...]]) -> Series:
 
 
 def issuance_from_row(row: Row[*tuple[Any, ...]]) -> IssuanceMetadata:
-    """A row holding the coupons table's five issuance columns."""
+    """A row holding the coupons table's issuance columns."""
     return IssuanceMetadata(
-        source_type=row.source_type,
-        source_id=row.source_id,
-        source_activity=row.source_activity,
-        notes=row.notes,
-        reason=row.reason,
+        **{field.attribute: getattr(row, field.attribute) for field in ISSUANCE_FIELDS}
     )
 
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from ..domain.model import Customer, Series
-from ._convert import customer_from_row, series_from_row
+from ..domain.model import Coupon, Customer, Redemption, Series
+from ._convert import coupon_from_row, customer_from_row, redemption_from_row, series_from_row
 
 _SERIES_TIMES = (
     "valid_till",
@@ -28,6 +28,8 @@ _SERIES_FLAGS = (
     "externally_managed",
 )
 _CUSTOMER_TIMES = ("created_at", "updated_at")
+_COUPON_TIMES = ("issued_at", "valid_till", "latest_redeemed_at", "revoked_at")
+_REDEMPTION_TIMES = ("redeemed_at", "reversed_at")
 Moment = Callable[[Any], datetime | None]
 
 
@@ -49,3 +51,18 @@ def customer_from_mapping(row: Mapping[str, Any], moment: Moment = _same) -> Cus
     for name in _CUSTOMER_TIMES:
         values[name] = moment(values[name])
     return customer_from_row(SimpleNamespace(**values))  # type: ignore[arg-type]
+
+
+def coupon_from_mapping(row: Mapping[str, Any], moment: Moment = _same) -> Coupon:
+    """A coupon row with its series' redemption limits, as coupon_repository reads it."""
+    values = dict(row)
+    for name in _COUPON_TIMES:
+        values[name] = moment(values[name])
+    return coupon_from_row(SimpleNamespace(**values))  # type: ignore[arg-type]
+
+
+def redemption_from_mapping(row: Mapping[str, Any], moment: Moment = _same) -> Redemption:
+    values = dict(row)
+    for name in _REDEMPTION_TIMES:
+        values[name] = moment(values[name])
+    return redemption_from_row(SimpleNamespace(**values))  # type: ignore[arg-type]

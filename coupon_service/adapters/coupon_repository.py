@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, exists, false, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..domain.model import Coupon
+from ..domain.model import SOURCE_FIELDS, Coupon
 from ..domain.redemption import CouponState
 from ..service.unit_of_work import CouponFilter, CouponPosition
 from ._convert import coupon_from_row, to_db
@@ -52,13 +52,10 @@ def _series_page(
     )
     if where.state is not None:
         query = query.where(_in_state(where.state, where))
-    for column, wanted in (
-        (coupons.c.source_type, where.source_type),
-        (coupons.c.source_id, where.source_id),
-        (coupons.c.source_activity, where.source_activity),
-    ):
+    for field in SOURCE_FIELDS:
+        wanted = getattr(where, field.attribute)
         if wanted:
-            query = query.where(column == wanted)
+            query = query.where(coupons.c[field.attribute] == wanted)
     if where.source_id:  # Names the condition of the sourceId index, so both planners use it.
         query = query.where(coupons.c.source_id != "")
     if where.issued_after is not None:
@@ -136,22 +133,6 @@ class SqlCouponRepository:
             _series_page(org_id, series_id, where, after, limit)
         )
         return [coupon_from_row(row) for row in result]
-
-    async def take_use(self, org_id: int, coupon_id: int, uses_allowed: int, at: datetime) -> bool:
-        moment = to_db(at)
-        taken = await self._connection.execute(
-            update(coupons)
-            .where(
-                coupons.c.id == coupon_id,
-                coupons.c.org_id == org_id,
-                coupons.c.customer_id.is_not(None),
-                coupons.c.revoked_at.is_(None),
-                coupons.c.redemption_count < uses_allowed,
-                or_(coupons.c.valid_till.is_(None), coupons.c.valid_till > moment),
-            )
-            .values(redemption_count=coupons.c.redemption_count + 1, latest_redeemed_at=moment)
-        )
-        return bool(taken.rowcount == 1)
 
     async def give_back_use(self, org_id: int, coupon_id: int) -> bool:
         given = await self._connection.execute(

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.events import CouponEvent, EventType, FeedState, NewEvent
-from ..domain.model import Redemption
+from ..domain.model import ISSUANCE_FIELDS, Redemption
 from ._convert import from_db, issuance_from_row, to_db
 from .tables import coupons, event_feeds, event_marks, events, redemptions
 
@@ -27,11 +27,7 @@ _WITH_FACTS = (
         coupons.c.series_id,
         coupons.c.customer_id,
         coupons.c.valid_till,
-        coupons.c.source_type,
-        coupons.c.source_id,
-        coupons.c.source_activity,
-        coupons.c.notes,
-        coupons.c.reason,
+        *(coupons.c[field.attribute] for field in ISSUANCE_FIELDS),
         coupons.c.revoke_reason,
         redemptions.c.id.label("redemption_id"),
         redemptions.c.customer_id.label("redeemed_by"),
@@ -134,29 +130,42 @@ class SqlEventRepository:
         noted = self._dialect.insert(event_marks).from_select(["org_id", "noted_at", "head"], heads)
         await self._connection.execute(noted.on_conflict_do_nothing())
 
-    async def prune_before(self, moment: datetime) -> int:
+    async def prune_before(self, moment: datetime, limit: int) -> int:
         cutoff = to_db(moment)
         newest_marks = (
-            select(event_marks.c.org_id, func.max(event_marks.c.head).label("head"))
+            select(
+                event_marks.c.org_id,
+                func.max(event_marks.c.head).label("head"),
+            )
             .where(event_marks.c.noted_at < cutoff)
             .group_by(event_marks.c.org_id)
             .order_by(event_marks.c.org_id)
         )
+        marks = (await self._connection.execute(newest_marks)).all()
         removed = 0
-        for org_id, head in (await self._connection.execute(newest_marks)).all():
+        for org_id, head in marks:
+            pruned_through = (
+                await self._connection.execute(
+                    select(event_feeds.c.pruned_through).where(event_feeds.c.org_id == org_id)
+                )
+            ).scalar_one_or_none() or 0
+            through = min(head, pruned_through + limit - removed)
             deleted = await self._connection.execute(
-                delete(events).where(events.c.org_id == org_id, events.c.position <= head)
+                delete(events).where(events.c.org_id == org_id, events.c.position <= through)
             )
             removed += int(deleted.rowcount)
-            await self._connection.execute(
-                delete(event_marks).where(
-                    event_marks.c.org_id == org_id, event_marks.c.noted_at < cutoff
+            if through == head:  # The org is done with these marks.
+                await self._connection.execute(
+                    delete(event_marks).where(
+                        event_marks.c.org_id == org_id, event_marks.c.noted_at < cutoff
+                    )
                 )
-            )
             # Last: the feed's row is the one every writer of the org waits on.
             await self._connection.execute(
                 update(event_feeds)
-                .where(event_feeds.c.org_id == org_id, event_feeds.c.pruned_through < head)
-                .values(pruned_through=head)
+                .where(event_feeds.c.org_id == org_id, event_feeds.c.pruned_through < through)
+                .values(pruned_through=through)
             )
+            if removed >= limit:
+                break
         return removed

@@ -11,15 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import pathlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jwt
 
 from ..domain.credentials import TokenClaims, scopes_from_token
 from ..domain.errors import Unauthenticated
-
-if TYPE_CHECKING:
-    from ..config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +39,7 @@ def _refused(message: str = _INVALID) -> Unauthenticated:
 
 
 class JwtVerifier:
-    """Verifies bearer tokens; construct it with `from_settings`."""
+    """Verifies bearer tokens; construct it with `configured`."""
 
     def __init__(
         self,
@@ -71,25 +68,29 @@ class JwtVerifier:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> JwtVerifier | None:
-        """None when no token keys are configured: then bearer tokens are refused."""
-        source = settings.jwt_jwks.strip()
-        if not source and not settings.jwt_hs256_secret:
+    def configured(
+        cls, *, jwks: str, hs256_secret: str, issuer: str, audience: str, org_claim: str
+    ) -> JwtVerifier | None:
+        """The verifier for the configured keys: `jwks` is a JWK Set file path or an https://
+        URL. None when neither `jwks` nor `hs256_secret` is given: then bearer tokens are
+        refused."""
+        source = jwks.strip()
+        if not source and not hs256_secret:
             return None
-        jwks, client = None, None
+        key_set, client = None, None
         if source.startswith("https://"):
             client = jwt.PyJWKClient(source, timeout=5)
         elif source.startswith("http://"):
             raise ValueError("COUPON_JWT_JWKS must be a file path or an https:// URL")
         elif source:
-            jwks = _read_jwks(pathlib.Path(source))
+            key_set = _read_jwks(pathlib.Path(source))
         return cls(
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            org_claim=settings.jwt_org_claim,
-            jwks=jwks,
+            issuer=issuer,
+            audience=audience,
+            org_claim=org_claim,
+            jwks=key_set,
             jwks_client=client,
-            hs256_secret=settings.jwt_hs256_secret,
+            hs256_secret=hs256_secret,
         )
 
     async def verify(self, token: str) -> TokenClaims:

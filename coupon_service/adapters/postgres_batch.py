@@ -2,21 +2,19 @@
 
 Each step sends the batch's values as arrays (`unnest`, `= ANY`) on the asyncpg connection of
 SQLAlchemy's pool, so a batch of 64 calls costs about as many round trips as a single call,
-and asyncpg keeps every statement prepared. The batch's steps are plain synchronous code (the
-same code SQLite runs in its driver thread); here they run in a greenlet, the bridge
-SQLAlchemy's own `AsyncConnection.run_sync` uses, each statement awaited on the event loop.
+and asyncpg keeps every statement prepared. The steps are plain synchronous code, run in a
+greenlet (postgres_runner.py).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.util import await_only, greenlet_spawn
+from sqlalchemy.util import await_only
 
 from ..domain.events import NewEvent
 from ..domain.events import by_org as _by_org
@@ -32,7 +30,6 @@ from ..service.batch_store import (
     SeriesKey,
     StoredRequest,
 )
-from ..service.unit_of_work import BatchStore
 from ._convert import to_db
 from ._rows import customer_from_mapping, series_from_mapping
 from .postgres_sql import (
@@ -55,19 +52,10 @@ from .postgres_sql import (
     STORE_OUTCOMES,
     STORED_REQUESTS,
 )
-from .store_errors import raise_store_failure
 from .tables import COUNTER_SHARDS
 
-_Result = TypeVar("_Result")
-_CONNECTION_LOST = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-)
 
-
-def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+def as_columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
     """Rows as one list per column: the arrays `unnest` takes apart again."""
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
@@ -86,7 +74,7 @@ class PostgresBatchStore:
     def claim_request_ids(
         self, keys: Sequence[tuple[RequestKey, str]], kept_for: timedelta
     ) -> dict[RequestKey, StoredRequest]:
-        orgs, ids, prints = _columns([(o, r, f) for (o, r), f in keys], 3)
+        orgs, ids, prints = as_columns([(o, r, f) for (o, r), f in keys], 3)
         now = datetime.now(UTC)
         claimed = {
             (r["org_id"], r["request_id"])
@@ -97,7 +85,7 @@ class PostgresBatchStore:
         taken = [(key, f) for key, f in keys if key not in claimed]
         if not taken:
             return {}
-        orgs, ids = _columns([key for key, _ in taken], 2)
+        orgs, ids = as_columns([key for key, _ in taken], 2)
         return {
             (r["org_id"], r["request_id"]): StoredRequest(r["fingerprint"], r["outcome"])
             for r in self._fetch(STORED_REQUESTS, orgs, ids)
@@ -114,7 +102,7 @@ class PostgresBatchStore:
                 asked.setdefault((org_id, value), []).append((org_id, ref))
             if not asked:
                 continue
-            orgs, values = _columns(list(asked), 2)
+            orgs, values = as_columns(list(asked), 2)
             for row in self._fetch(sql, orgs, values):
                 customer = customer_from_mapping(
                     {name: value for name, value in row.items() if not name.startswith("key_")}
@@ -126,7 +114,7 @@ class PostgresBatchStore:
     def load_series(self, keys: Collection[SeriesKey], *, lock: bool) -> dict[SeriesKey, Series]:
         if not keys:
             return {}
-        orgs, ids = _columns(sorted(keys), 2)
+        orgs, ids = as_columns(sorted(keys), 2)
         if lock:
             # A statement of its own: the counts below must be read after the locks were
             # granted, by a statement whose snapshot sees what the batch before us committed.
@@ -139,7 +127,7 @@ class PostgresBatchStore:
     def holdings(self, keys: Collection[HoldingKey]) -> dict[HoldingKey, Holding]:
         if not keys:
             return {}
-        orgs, series, customers = _columns(list(keys), 3)
+        orgs, series, customers = as_columns(list(keys), 3)
         return {
             (row["org_id"], row["series_id"], row["customer_id"]): Holding(
                 row["held"], row["first"]
@@ -194,14 +182,14 @@ class PostgresBatchStore:
         values = [
             (c.org_id, c.series_id, shard, c.issued, to_db(c.latest_issued_at)) for c in counts
         ]
-        self._execute(ADD_ISSUED, *_columns(values, 5))
+        self._execute(ADD_ISSUED, *as_columns(values, 5))
 
     def issued_counts(
         self, keys: Collection[SeriesKey]
     ) -> dict[SeriesKey, tuple[int, datetime | None]]:
         if not keys:
             return {}
-        orgs, ids = _columns(list(keys), 2)
+        orgs, ids = as_columns(list(keys), 2)
         counts = {
             (r["org_id"], r["series_id"]): (int(r["issued"]), _aware(r["latest"]))
             for r in self._fetch(ISSUED_COUNTS, orgs, ids)
@@ -222,16 +210,16 @@ class PostgresBatchStore:
         self, outcomes: Sequence[tuple[RequestKey, str]], released: Sequence[RequestKey]
     ) -> None:
         if outcomes:
-            self._execute(STORE_OUTCOMES, *_columns([(o, r, out) for (o, r), out in outcomes], 3))
+            self._execute(STORE_OUTCOMES, *as_columns([(o, r, out) for (o, r), out in outcomes], 3))
         if released:
-            self._execute(RELEASE_REQUESTS, *_columns(list(released), 2))
+            self._execute(RELEASE_REQUESTS, *as_columns(list(released), 2))
 
     def append_events(self, events: Sequence[tuple[int, NewEvent]]) -> None:
         for org_id, of_org in _by_org(events):  # In org order: two batches never wait in a ring.
             rows = [
                 (int(e.type), e.coupon_id, e.redemption_id, to_db(e.occurred_at)) for e in of_org
             ]
-            self._execute(APPEND_EVENTS, org_id, *_columns(rows, 4))
+            self._execute(APPEND_EVENTS, org_id, *as_columns(rows, 4))
 
 
 def _alike_for_postgres(group: NewCoupons) -> tuple[Any, ...]:
@@ -254,22 +242,3 @@ def _issued_coupon(row: asyncpg.Record) -> IssuedCoupon:
         valid_till=_aware(row["valid_till"]),
         redemption_count=row["redemption_count"],
     )
-
-
-async def run_postgres_batch(engine: AsyncEngine, work: Callable[[BatchStore], _Result]) -> _Result:
-    """Runs `work` in one transaction on a connection of the engine's pool."""
-    committing = False
-    try:
-        async with engine.connect() as connection:
-            pooled = await connection.get_raw_connection()
-            driver: asyncpg.Connection = pooled.driver_connection
-            try:
-                async with driver.transaction():
-                    result = await greenlet_spawn(work, PostgresBatchStore(driver))
-                    committing = True  # Leaving the block sends COMMIT.
-            except _CONNECTION_LOST as error:
-                pooled.invalidate(error)  # A broken connection must not go back into the pool.
-                raise
-            return result
-    except Exception as error:
-        raise_store_failure(error, before_commit=not committing)

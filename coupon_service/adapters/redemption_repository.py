@@ -1,5 +1,6 @@
-"""Redemptions, the guarded counter of a GENERIC series' total limit, and every series'
-redemption counters."""
+"""Redemptions read one at a time, and what a reversal changes: the redemption, the total-limit
+counter of a GENERIC series, and the series' counters. Redemptions themselves are written by
+the redemption batches (sqlite_redemptions.py, postgres_redemptions.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.model import Redemption
-from ..service.unit_of_work import NewRedemption, StoredRedemption
 from ._convert import redemption_from_row, to_db
 from .tables import COUNTER_SHARDS, coupons, redemptions, series_counters, series_redemptions
 
@@ -28,41 +28,6 @@ class SqlRedemptionRepository:
         # at random; SQLite has one writer at a time and keeps to shard 0.
         self._shards = COUNTER_SHARDS if self._dialect is postgresql else 1
 
-    async def add(self, new: NewRedemption) -> Redemption | None:
-        # ON CONFLICT waits for a concurrent insert of the same key to end: when it commits,
-        # this one inserts nothing and the caller replays the winner's redemption.
-        inserted = await self._connection.execute(
-            self._dialect.insert(redemptions)
-            .values(
-                org_id=new.org_id,
-                coupon_id=new.coupon_id,
-                series_id=new.series_id,
-                customer_id=new.customer_id,
-                redeemed_at=to_db(new.redeemed_at),
-                bill_number=new.bill_number,
-                bill_amount=new.bill_amount,
-                request_id=new.request_id,
-                fingerprint=new.fingerprint,
-            )
-            .on_conflict_do_nothing(index_elements=["org_id", "request_id"])
-            .returning(redemptions.c.id)
-        )
-        redemption_id = inserted.scalar()
-        if redemption_id is None:
-            return None
-        return Redemption(
-            id=redemption_id,
-            coupon_id=new.coupon_id,
-            code=new.code,
-            series_id=new.series_id,
-            customer_id=new.customer_id,
-            redeemed_at=new.redeemed_at,
-            bill_number=new.bill_number,
-            bill_amount=new.bill_amount,
-            reversed_at=None,
-            request_id=new.request_id,
-        )
-
     async def get(self, org_id: int, redemption_id: int) -> Redemption | None:
         row = (
             await self._connection.execute(
@@ -70,16 +35,6 @@ class SqlRedemptionRepository:
             )
         ).first()
         return None if row is None else redemption_from_row(row)
-
-    async def with_request_id(self, org_id: int, request_id: str) -> StoredRedemption | None:
-        row = (
-            await self._connection.execute(
-                _WITH_CODE.where(
-                    redemptions.c.org_id == org_id, redemptions.c.request_id == request_id
-                )
-            )
-        ).first()
-        return None if row is None else StoredRedemption(redemption_from_row(row), row.fingerprint)
 
     async def of_coupon(self, org_id: int, coupon_id: int, limit: int) -> list[Redemption]:
         result = await self._connection.execute(
@@ -110,21 +65,6 @@ class SqlRedemptionRepository:
         )
         return int(counted.scalar_one())
 
-    async def take_series_use(self, org_id: int, series_id: int, limit: int) -> bool:
-        # The first redemption creates the row; every later one is a guarded increment, which
-        # waits for the row's lock and then checks the count it finds (limit is at least 1).
-        statement = self._dialect.insert(series_redemptions).values(
-            org_id=org_id, series_id=series_id, redeemed=1
-        )
-        taken = await self._connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["org_id", "series_id"],
-                set_={"redeemed": series_redemptions.c.redeemed + 1},
-                where=series_redemptions.c.redeemed < limit,
-            ).returning(series_redemptions.c.redeemed)
-        )
-        return taken.first() is not None
-
     async def give_back_series_use(self, org_id: int, series_id: int) -> None:
         await self._connection.execute(
             update(series_redemptions)
@@ -135,9 +75,6 @@ class SqlRedemptionRepository:
             )
             .values(redeemed=series_redemptions.c.redeemed - 1)
         )
-
-    async def count_redemption(self, org_id: int, series_id: int, at: datetime) -> None:
-        await self._add_to_counter(org_id, series_id, 1, to_db(at))
 
     async def count_reversal(self, org_id: int, series_id: int) -> None:
         await self._add_to_counter(org_id, series_id, -1, None)

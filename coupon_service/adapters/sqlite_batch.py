@@ -1,13 +1,6 @@
-"""Issuing batches on SQLite: the whole batch in one call into the driver's own thread.
-
-SQLite itself needs microseconds per statement. Through SQLAlchemy's async layer each statement
-was a round trip from the event loop into aiosqlite's thread and back, and between two of them
-the loop served other calls while the connection, SQLite's only writer, waited: the profile
-showed the write lock held 93 % of the time for 2 % of work. So a batch runs here as plain
-synchronous code on the sqlite3 connection inside aiosqlite's worker thread, from BEGIN
-IMMEDIATE to COMMIT, with SQL written against the same tables SQLAlchemy migrated. The
-connection is still the single one of SQLAlchemy's pool, so batches, management calls and
-migrations keep taking turns on it.
+"""Issuing batches on SQLite: each step of service/batch_store.py as plain sqlite3 calls, with SQL
+written against the same tables SQLAlchemy migrated. The batch runs in the driver's own thread,
+from BEGIN IMMEDIATE to COMMIT (sqlite_runner.py says why).
 """
 
 from __future__ import annotations
@@ -15,11 +8,9 @@ from __future__ import annotations
 import functools
 import itertools
 import sqlite3
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import Any
 
 from ..domain.events import NewEvent, by_org
 from ..domain.model import Customer, IdentifierType, IssuedCoupon, Series
@@ -34,11 +25,9 @@ from ..service.batch_store import (
     SeriesKey,
     StoredRequest,
 )
-from ..service.unit_of_work import BatchStore
 from ._rows import customer_from_mapping, series_from_mapping
-from .store_errors import raise_store_failure
+from .sqlite_runner import from_text, to_text
 
-_Result = TypeVar("_Result")
 _CUSTOMER_COLUMN = {
     IdentifierType.ID: "id",
     IdentifierType.MOBILE: "mobile",
@@ -102,17 +91,6 @@ _INSERT_EVENT = (
     "INSERT INTO events (org_id, position, type, coupon_id, redemption_id, occurred_at)"
     " VALUES (?, ?, ?, ?, ?, ?)"
 )
-
-
-def to_text(moment: datetime | None) -> str | None:
-    """The text SQLAlchemy's SQLite DateTime stores: naive UTC with microseconds."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def from_text(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 class SqliteBatchStore:
@@ -302,38 +280,3 @@ class SqliteBatchStore:
                     for offset, e in enumerate(of_org)
                 ],
             )
-
-
-class _CommitFailed(Exception):
-    """COMMIT itself failed: unlike a failure before it, the work must not simply be rerun."""
-
-
-def _in_transaction(db: sqlite3.Connection, work: Callable[[BatchStore], _Result]) -> _Result:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        result = work(SqliteBatchStore(db))
-        try:
-            db.execute("COMMIT")
-        except sqlite3.Error as error:
-            raise _CommitFailed() from error
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-    return result
-
-
-async def run_sqlite_batch(engine: AsyncEngine, work: Callable[[BatchStore], _Result]) -> _Result:
-    """Runs `work` in one transaction, in the worker thread of the pool's aiosqlite connection."""
-    try:
-        async with engine.connect() as connection:
-            pooled = await connection.get_raw_connection()
-            driver = pooled.driver_connection  # The aiosqlite.Connection.
-            # aiosqlite runs every call of a connection as a function queued to its thread;
-            # `_execute` queues ours, and `_conn` is the sqlite3 connection that thread owns.
-            result: _Result = await driver._execute(lambda: _in_transaction(driver._conn, work))  # type: ignore[union-attr]
-            return result
-    except _CommitFailed as failed:
-        raise_store_failure(failed.__cause__ or failed, before_commit=False)
-    except Exception as error:
-        raise_store_failure(error, before_commit=True)

@@ -20,6 +20,8 @@ from sqlalchemy import (
     text,
 )
 
+from ..domain.model import ISSUANCE_FIELDS
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -130,11 +132,12 @@ coupons = Table(
     Column("issued_at", DateTime),
     Column("valid_till", DateTime),
     Column("redemption_count", Integer, nullable=False, server_default="0"),
-    Column("source_type", String(50), nullable=False, server_default=""),
-    Column("source_id", String(50), nullable=False, server_default=""),
-    Column("source_activity", String(50), nullable=False, server_default=""),
-    Column("notes", String(250), nullable=False, server_default=""),
-    Column("reason", String(250), nullable=False, server_default=""),
+    # IssuanceMetadata (source_type, source_id, source_activity, notes, reason), sized as the
+    # domain limits each.
+    *(
+        Column(field.attribute, String(field.max_length), nullable=False, server_default="")
+        for field in ISSUANCE_FIELDS
+    ),
     Column("request_id", String(128)),
     # Redemptions take uses with a guarded update of redemption_count (< the series' limit,
     # and never once revoked_at is set), so the row itself holds the limit.

@@ -1,5 +1,6 @@
 """The SQLAlchemy unit of work: one AsyncConnection and one transaction per use-case call, and
-the issuing batches, each in one transaction on the driver connection of the same pool.
+the issuing and redemption batches, each in one transaction on the driver connection of the
+same pool.
 
 Every database failure leaves here as StoreUnavailable or StoreConflict (store_errors.py). A
 batch that failed before its COMMIT was sent rolled back for sure, so it is run again, at most
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..service.idempotency import REQUEST_IDS_KEPT_FOR
+from ..service.redemption_store import RedemptionStore
 from ..service.unit_of_work import BatchStore, StoreUnavailable
 from .coupon_repository import SqlCouponRepository
 from .credential_repository import SqlCredentialRepository
@@ -27,11 +29,15 @@ from .customer_repository import SqlCustomerRepository
 from .database import check_sqlite_file, is_sqlite
 from .event_repository import SqlEventRepository
 from .org_repository import SqlOrgRepository
-from .postgres_batch import run_postgres_batch
+from .postgres_batch import PostgresBatchStore
+from .postgres_redemptions import PostgresRedemptionStore
+from .postgres_runner import run_postgres_batch
 from .redemption_repository import SqlRedemptionRepository
 from .request_repository import SqlRequestRepository
 from .series_repository import SqlSeriesRepository
-from .sqlite_batch import run_sqlite_batch
+from .sqlite_batch import SqliteBatchStore
+from .sqlite_redemptions import SqliteRedemptionStore
+from .sqlite_runner import run_sqlite_batch
 from .store_errors import raise_store_failure
 
 _Result = TypeVar("_Result")
@@ -64,14 +70,24 @@ class SqlUnitOfWork:
         self._sqlite = is_sqlite(engine)
 
     async def run_batch(self, work: Callable[[BatchStore], _Result]) -> _Result:
-        run = run_sqlite_batch if self._sqlite else run_postgres_batch
+        if self._sqlite:
+            return await self._run(lambda: run_sqlite_batch(self.engine, work, SqliteBatchStore))
+        return await self._run(lambda: run_postgres_batch(self.engine, work, PostgresBatchStore))
+
+    async def run_redemption_batch(self, work: Callable[[RedemptionStore], _Result]) -> _Result:
+        engine = self.engine
+        if self._sqlite:
+            return await self._run(lambda: run_sqlite_batch(engine, work, SqliteRedemptionStore))
+        return await self._run(lambda: run_postgres_batch(engine, work, PostgresRedemptionStore))
+
+    async def _run(self, attempt_batch: Callable[[], Awaitable[_Result]]) -> _Result:
         started = time.monotonic()
         attempt = 1
         while True:
             try:
                 if self._sqlite:
                     check_sqlite_file(self.engine)
-                return await run(self.engine, work)
+                return await attempt_batch()
             except StoreUnavailable as failure:
                 failed_fast = time.monotonic() - started < FAST_FAILURE_SECONDS
                 if not (failure.before_commit and failed_fast and attempt < MAX_BATCH_ATTEMPTS):

@@ -75,10 +75,13 @@ def by_org(events: Sequence[tuple[int, NewEvent]]) -> list[tuple[int, list[NewEv
 
 
 def parse_cursor(cursor: str) -> int:
-    """The position a cursor names; the empty cursor is the start of the feed (0)."""
+    """The position a cursor names; the empty cursor is the start of the feed (0). Only what
+    cursor_of writes is a cursor: "007" is not one."""
     if not cursor:
         return 0
     if not cursor.isascii() or not cursor.isdigit() or len(cursor) > 19:
+        raise cursor_invalid()
+    if cursor != "0" and cursor.startswith("0"):
         raise cursor_invalid()
     return int(cursor)
 

@@ -151,7 +151,7 @@ def plan_issue(
             else Shortfall.ONLY_ONE_PER_CUSTOMER
         )
         if held_by_customer > 0:
-            if policy.do_not_resend_existing_voucher or held_all_revoked:
+            if policy.do_not_resend_existing or held_all_revoked:
                 raise AlreadyHasCoupon(
                     ErrorCode.ALREADY_HAS_COUPON,
                     ALREADY_HAS_COUPON_MESSAGE,

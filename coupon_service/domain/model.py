@@ -83,6 +83,31 @@ class IssuanceMetadata:
     reason: str = ""
 
 
+class IssuanceField(NamedTuple):
+    """One IssuanceMetadata field: its attribute (and coupons column), its name in the proto
+    message and in JSON, and the most characters it holds (its column's size)."""
+
+    attribute: str
+    wire: str
+    max_length: int
+
+
+# Where a coupon came from: also what ListSeriesCoupons filters on.
+SOURCE_FIELDS = (
+    IssuanceField("source_type", "sourceType", 50),
+    IssuanceField("source_id", "sourceId", 50),
+    IssuanceField("source_activity", "sourceActivity", 50),
+)
+# Every IssuanceMetadata field, in its order. The checks, both doors' converters and the coupons
+# columns take the names and sizes from here; the batch stores' SQL spells the columns out, and
+# a test holds openapi.json's maxLength values to these.
+ISSUANCE_FIELDS = (
+    *SOURCE_FIELDS,
+    IssuanceField("notes", "notes", 250),
+    IssuanceField("reason", "reason", 250),
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class SeriesPolicy:
     """What a series offers and how it issues; everything a creator chooses."""
@@ -107,7 +132,7 @@ class SeriesPolicy:
     max_create: int | None = None
     multiple_per_user_allowed: bool = False
     max_vouchers_per_user: int | None = None
-    do_not_resend_existing_voucher: bool = False
+    do_not_resend_existing: bool = False
     externally_managed: bool = False
     redemption_valid_after_days: int = 0
     custom_properties: Mapping[str, str] = dataclasses.field(default_factory=dict)

@@ -17,11 +17,13 @@ from .errors import (
 )
 from .issuing import MAX_COUNT
 from .model import (
+    ISSUANCE_FIELDS,
     MAX_CHOSEN_ID,
     MAX_ID,
     MAX_INT32,
     CouponValidity,
     CustomerRef,
+    IssuanceField,
     IssuanceMetadata,
     SeriesPolicy,
 )
@@ -40,13 +42,6 @@ MAX_VALIDITY_DAYS = 36_500
 EARLIEST_MOMENT = datetime(1, 1, 2, tzinfo=UTC)
 LATEST_MOMENT = datetime(9999, 12, 30, tzinfo=UTC)
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_METADATA_LIMITS = {
-    "sourceType": ("source_type", 50),
-    "sourceId": ("source_id", 50),
-    "sourceActivity": ("source_activity", 50),
-    "notes": ("notes", 250),
-    "reason": ("reason", 250),
-}
 
 
 def check_text(field: str, value: str) -> None:
@@ -65,6 +60,15 @@ def check_series_ids(series_ids: list[int], field: str) -> None:
     if any(series_id > MAX_ID for series_id in series_ids):
         # Not an id any series can have; a database would refuse it mid-batch.
         raise invalid_input(field, f"a series id is at most {MAX_ID}")
+
+
+def check_series_named_once(series_id_given: bool, series_ids_given: bool) -> None:
+    """IssueMultiple names its series in seriesId or in seriesIds: given both, which one the
+    caller meant cannot be known. Only a door sees which fields were given (one id list is all
+    the use case gets), so each asks here as it translates, before the use case's checks: the
+    same refusal wins over gRPC and REST."""
+    if series_id_given and series_ids_given:
+        raise invalid_input("seriesIds", "set seriesId or seriesIds, not both")
 
 
 def resolve_count(count: int | None) -> int:
@@ -167,13 +171,18 @@ def _check_moment(field: str, moment: datetime | None) -> None:
 
 
 def check_metadata(metadata: IssuanceMetadata) -> None:
-    for json_name, (attribute, limit) in _METADATA_LIMITS.items():
-        check_text(f"metadata.{json_name}", getattr(metadata, attribute))
-        if len(getattr(metadata, attribute)) > limit:
-            raise invalid_input(
-                f"metadata.{json_name}",
-                f"Invalid input: metadata.{json_name} is longer than {limit} characters",
-            )
+    for field in ISSUANCE_FIELDS:
+        check_issuance_text(field, getattr(metadata, field.attribute), f"metadata.{field.wire}")
+
+
+def check_issuance_text(field: IssuanceField, value: str, name: str) -> None:
+    """A value `field` can hold: issued metadata, or a filter on it (`name` is how the request
+    names it)."""
+    check_text(name, value)
+    if len(value) > field.max_length:
+        raise invalid_input(
+            name, f"Invalid input: {name} is longer than {field.max_length} characters"
+        )
 
 
 def check_request_id(request_id: str | None) -> None:

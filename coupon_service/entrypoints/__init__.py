@@ -1,1 +1,3 @@
-"""Entry points: gRPC, the REST shim and the CLI; they only translate."""
+"""Entry points: the gRPC server, the REST shim and the metrics endpoint, with what they share
+(conversion, error mapping, TLS, access lines, metrics); they only translate. The CLI is
+coupon_service.cli."""

@@ -11,7 +11,7 @@ from typing import Protocol
 from coupon.v1 import customer_service_pb2, series_service_pb2
 
 from ..domain.model import CustomerRef
-from ..service.customers import CustomerRecord, ImportOutcome
+from ..service.customer_import import CustomerRecord, ImportOutcome
 from .target import Database, Server
 
 # How many upload batches or customer records are in flight at once: enough to keep the

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import TextIO, TypeVar
 
-from ..service.customers import IMPORT_CHUNK, ImportAction
+from ..service.customer_import import IMPORT_CHUNK, ImportAction
 from ..service.series import MAX_CODES_PER_UPLOAD
 from .backends import UPLOADS_IN_FLIGHT, Backend
 from .csv_rows import Batch, Rejected, code_batches, customer_batches

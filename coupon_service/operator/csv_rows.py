@@ -16,7 +16,7 @@ from typing import Generic, NamedTuple, TextIO, TypeVar
 
 from ..domain.codes import UPLOADED_CODE_PATTERN
 from ..domain.errors import InvalidRequest
-from ..service.customers import CustomerRecord, check_record
+from ..service.customer_import import CustomerRecord, check_record
 
 ENCODING = "utf-8-sig"  # Spreadsheets often start UTF-8 files with a byte order mark.
 _SHOWN_CODE = 80  # A rejected code is shown up to this long.

@@ -11,9 +11,9 @@ from ..adapters.database import open_existing
 from ..adapters.unit_of_work import SqlUnitOfWork
 from ..domain.errors import invalid_input
 from ..domain.model import CustomerRef
-from ..entrypoints import converters, lifecycle_converters
-from ..service import coupons, customers, series
-from ..service.customers import CustomerRecord, ImportOutcome
+from ..entrypoints import converters
+from ..service import coupons, customer_import, series
+from ..service.customer_import import CustomerRecord, ImportOutcome
 from .backends import Uploaded
 from .target import Database
 
@@ -62,7 +62,7 @@ class DatabaseBackend:
         return Uploaded(result.uploaded_count, len(result.duplicate_codes))
 
     async def import_customers(self, records: Sequence[CustomerRecord]) -> list[ImportOutcome]:
-        return await customers.import_or_update_customers(self._uow, self._org_id, records)
+        return await customer_import.import_or_update_customers(self._uow, self._org_id, records)
 
     async def customer_coupons(
         self, customer: CustomerRef, series_id: int
@@ -73,7 +73,7 @@ class DatabaseBackend:
             page = await coupons.list_customer_coupons(
                 self._uow, self._org_id, customer, series_id or None, _PAGE, token
             )  # As the gRPC door answers it: each coupon with its state.
-            found += [lifecycle_converters.coupon_message(view) for view in page.items]
+            found += [converters.coupon_message(view) for view in page.items]
             if not (token := page.next_page_token):
                 return found
 

@@ -33,7 +33,7 @@ from coupon.v1 import customer_service_pb2, series_service_pb2
 from ..domain import errors as domain_errors
 from ..domain.model import Customer, CustomerRef, IdentifierType
 from ..entrypoints import converters
-from ..service.customers import (
+from ..service.customer_import import (
     CustomerRecord,
     ImportAction,
     ImportOutcome,

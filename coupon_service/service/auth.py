@@ -29,14 +29,13 @@ from ..domain.credentials import (
     verify_secret,
 )
 from ..domain.errors import AlreadyExists, ErrorCode, Unauthenticated, invalid_input
+from .clock import utcnow
 from .credential_cache import DEFAULT_TTL_SECONDS, CredentialCache
-from .issuing import utcnow
 from .orgs import create_org
 from .telemetry import current_call
 from .unit_of_work import IdentifierTaken, StoredKey, UnitOfWork
 
 __all__ = [
-    "CHALLENGE",
     "Authenticator",
     "NewKey",
     "TokenVerifier",
@@ -47,9 +46,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-# The WWW-Authenticate value of an HTTP 401: both schemes this service accepts.
-CHALLENGE = 'Basic realm="coupon-service", Bearer realm="coupon-service"'
 
 
 class TokenVerifier(Protocol):
@@ -177,7 +173,7 @@ class Authenticator:
         """What both doors call: every authorization value the request carried (gRPC metadata,
         or Starlette's `request.headers.getlist("authorization")`) and the operation's name.
 
-        Raises Unauthenticated (UNAUTHENTICATED, HTTP 401 with CHALLENGE) or PermissionDenied
+        Raises Unauthenticated (UNAUTHENTICATED, HTTP 401) or PermissionDenied
         (PERMISSION_DENIED, HTTP 403).
         """
         return await self.authorize(single_authorization(values), operation)

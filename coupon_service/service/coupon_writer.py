@@ -12,7 +12,7 @@ from ..domain.codes import generate_codes
 from ..domain.issuing import SeriesOutcome, Shortfall
 from ..domain.model import CodeSource, IssuedCoupon, Series
 from .batch_store import BatchStore, HoldingKey, IssuedCount, NewCoupons, PoolCode, SeriesKey
-from .results import IssueCall
+from .inputs import IssueCall
 
 # Random codes that collide with codes the org already has are drawn again, this many times.
 CODE_DRAWS = 8

@@ -12,16 +12,15 @@ from datetime import UTC, datetime, timedelta
 from ..domain import validation
 from ..domain.errors import (
     coupon_not_found,
-    customer_not_found,
     invalid_input,
     mandatory,
     series_not_found,
 )
-from ..domain.model import Coupon, Customer, CustomerRef, Redemption
+from ..domain.model import SOURCE_FIELDS, Coupon, Customer, CustomerRef, Redemption
 from ..domain.redemption import CouponState, state_of, wrong_customer
 from . import customers
+from .clock import utcnow
 from .paging import Page, page_size_or_default
-from .results import utcnow
 from .unit_of_work import CouponFilter, CouponPosition, Transaction, UnitOfWork
 
 REDEMPTIONS_SHOWN = 100
@@ -65,13 +64,6 @@ class SeriesCouponsQuery:
     page_token: str = ""
 
 
-async def find_customer(tx: Transaction, org_id: int, ref: CustomerRef) -> Customer:
-    customer = await tx.customers.find(org_id, ref)
-    if customer is None:
-        raise customer_not_found()
-    return customer
-
-
 async def coupon_with_code(
     tx: Transaction, org_id: int, code: str, holder: Customer | None
 ) -> Coupon:
@@ -100,7 +92,9 @@ def check_lookup(lookup: CouponLookup) -> None:
 
 async def find_coupon(tx: Transaction, org_id: int, lookup: CouponLookup) -> Coupon:
     """The coupon a checked lookup names; a customer named with it must hold it (902)."""
-    holder = None if lookup.customer is None else await find_customer(tx, org_id, lookup.customer)
+    holder: Customer | None = None
+    if lookup.customer is not None:
+        holder = await customers.find_customer(tx, org_id, lookup.customer)
     if lookup.code is not None:
         coupon = await coupon_with_code(tx, org_id, lookup.code, holder)
     else:
@@ -131,12 +125,8 @@ async def list_series_coupons(
     """A page of the coupons a series issued, by ascending issue time, then id."""
     if not validation.is_possible_id(query.series_id):
         raise series_not_found(query.series_id)
-    for field, text in (
-        ("sourceType", query.source_type),
-        ("sourceId", query.source_id),
-        ("sourceActivity", query.source_activity),
-    ):
-        _check_source(field, text)
+    for field in SOURCE_FIELDS:
+        validation.check_issuance_text(field, getattr(query, field.attribute), field.wire)
     after, limit = _read_position(query.page_token), page_size_or_default(query.page_size)
     moment = now or utcnow()
     async with uow.transaction() as tx:
@@ -174,12 +164,6 @@ async def list_customer_coupons(
     page = await customers.list_customer_coupons(uow, org_id, ref, series_id, page_size, page_token)
     moment = now or utcnow()
     return Page([view_of(coupon, moment) for coupon in page.items], page.next_page_token)
-
-
-def _check_source(field: str, text: str) -> None:
-    validation.check_text(field, text)
-    if len(text) > 50:  # The column's size, as issuing checks it.
-        raise invalid_input(field, f"Invalid input: {field} is longer than 50 characters")
 
 
 def _position_token(coupon: Coupon) -> str:

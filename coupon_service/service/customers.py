@@ -1,23 +1,21 @@
-"""Use cases for customers: create, import, update, look up, and list the coupons they hold."""
+"""Use cases for customers: create, update, look up, and list the coupons they hold (imports:
+customer_import.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-import enum
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 from ..domain import validation
 from ..domain.errors import (
     AlreadyExists,
     ErrorCode,
-    InvalidRequest,
     customer_not_found,
     invalid_input,
 )
 from ..domain.model import Coupon, Customer, CustomerRef, IdentifierType
-from .issuing import utcnow
+from .clock import utcnow
 from .paging import Page, page_after, page_size_or_default, read_page_token
 from .unit_of_work import IdentifierTaken, Transaction, UnitOfWork
 
@@ -38,7 +36,8 @@ class CustomerChanges:
     external_id: str | None = None
 
 
-def check_customer(customer: Customer) -> None:
+def check_customer_fields(customer: Customer) -> None:
+    """Refuses a customer with a malformed name or identifier, or with no identifier at all."""
     for field, text in (
         ("firstName", customer.first_name),
         ("lastName", customer.last_name),
@@ -61,193 +60,26 @@ def check_customer(customer: Customer) -> None:
             raise invalid_input(field, f"{field} is not valid")
 
 
+async def find_customer(tx: Transaction, org_id: int, ref: CustomerRef) -> Customer:
+    """The org's customer `ref` names; 701 when there is none."""
+    customer = await tx.customers.find(org_id, ref)
+    if customer is None:
+        raise customer_not_found()
+    return customer
+
+
 async def create_customer(
     uow: UnitOfWork, org_id: int, customer: Customer, *, now: datetime | None = None
 ) -> Customer:
     validation.check_chosen_id("id", customer.id)
     stamp = now or utcnow()
     customer = dataclasses.replace(customer, created_at=stamp, updated_at=stamp)
-    check_customer(customer)
+    check_customer_fields(customer)
     try:
         async with uow.transaction() as tx:
             return await tx.customers.add(org_id, customer)
     except IdentifierTaken as taken:
-        raise _taken(taken) from None
-
-
-async def import_customers(
-    uow: UnitOfWork, org_id: int, new_customers: list[Customer], *, now: datetime | None = None
-) -> int:
-    """Creates, in one transaction, those customers whose mobile the org does not know yet.
-
-    Returns how many were created. Loading the same list again creates nothing.
-    """
-    stamp = now or utcnow()
-    stamped = [dataclasses.replace(c, created_at=stamp, updated_at=stamp) for c in new_customers]
-    for customer in stamped:
-        check_customer(customer)
-    created = 0
-    try:
-        async with uow.transaction() as tx:
-            for customer in stamped:
-                ref = CustomerRef(IdentifierType.MOBILE, customer.mobile or "")
-                if customer.mobile and await tx.customers.find(org_id, ref) is not None:
-                    continue
-                await tx.customers.add(org_id, customer)
-                created += 1
-    except IdentifierTaken as taken:
-        raise _taken(taken) from None
-    return created
-
-
-@dataclasses.dataclass(frozen=True)
-class CustomerRecord:
-    """One customer to import: the values it gives; None (or "") leaves a field as it is."""
-
-    mobile: str | None = None
-    email: str | None = None
-    external_id: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-
-    def refs(self) -> list[CustomerRef]:
-        """Its identifiers: each finds the customer it may already be."""
-        given = (
-            (IdentifierType.MOBILE, self.mobile),
-            (IdentifierType.EMAIL, self.email),
-            (IdentifierType.EXTERNAL_ID, self.external_id),
-        )
-        return [CustomerRef(kind, value) for kind, value in given if value]
-
-
-class ImportAction(enum.StrEnum):
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    REJECTED = "rejected"
-
-
-@dataclasses.dataclass(frozen=True)
-class ImportOutcome:
-    """What importing one record did: the customer it created or matched, or why it could not."""
-
-    action: ImportAction
-    customer_id: int = 0
-    reason: str = ""
-
-
-IMPORT_CHUNK = 500  # Records per transaction: short transactions, a few statements each.
-_RECORD_FIELDS = ("mobile", "email", "external_id", "first_name", "last_name")
-
-
-def check_record(record: CustomerRecord) -> None:
-    """Refuses a record no customer could be made of, by the rules of check_customer."""
-    check_customer(_customer_of(record, utcnow()))
-
-
-_HELD_AS = {
-    IdentifierType.MOBILE: "mobile",
-    IdentifierType.EMAIL: "email",
-    IdentifierType.EXTERNAL_ID: "external_id",
-}
-
-
-async def find_for_import(
-    record: CustomerRecord, find: Callable[[CustomerRef], Awaitable[Customer | None]]
-) -> dict[IdentifierType, Customer | None]:
-    """The customer each of the record's identifiers finds, through `find`. An identifier that
-    a customer found by an earlier one holds already is not looked up again: identifiers are
-    unique, so it can find no other (re-importing a file costs one lookup per record)."""
-    found: dict[IdentifierType, Customer | None] = {}
-    for ref in record.refs():
-        holder = next(
-            (c for c in found.values() if c and getattr(c, _HELD_AS[ref.type]) == ref.value),
-            None,
-        )
-        found[ref.type] = holder or await find(ref)
-    return found
-
-
-def match_for_import(
-    record: CustomerRecord, found: Mapping[IdentifierType, Customer | None]
-) -> Customer | None:
-    """The one customer the record's identifiers found (`found`: by each of `record.refs()`),
-    None when they found nobody. Identifiers finding two different customers are refused."""
-    named = {kind: customer for kind, customer in found.items() if customer is not None}
-    if len({customer.id for customer in named.values()}) > 1:
-        which = ", ".join(f"its {kind.value} is customer {c.id}" for kind, c in named.items())
-        raise invalid_input("customer", f"the record names two customers: {which}")
-    return next(iter(named.values()), None)
-
-
-def import_changes(record: CustomerRecord, customer: Customer) -> CustomerChanges | None:
-    """What the record changes of `customer`; None when the customer holds every value given."""
-    changes = {
-        name: value
-        for name in _RECORD_FIELDS
-        if (value := getattr(record, name)) and value != getattr(customer, name)
-    }
-    return CustomerChanges(**changes) if changes else None
-
-
-async def import_or_update_customers(
-    uow: UnitOfWork,
-    org_id: int,
-    records: Sequence[CustomerRecord],
-    *,
-    now: datetime | None = None,
-) -> list[ImportOutcome]:
-    """Creates or updates one customer per record, IMPORT_CHUNK records per transaction; the
-    outcomes are in the records' order.
-
-    A record is matched to an existing customer by any of its identifiers and updates it, so
-    importing the same records again creates nothing and changes nothing. A record that cannot
-    be imported (invalid, or naming two customers) is rejected alone; the others go on.
-    """
-    outcomes: list[ImportOutcome] = []
-    for start in range(0, len(records), IMPORT_CHUNK):
-        stamp = now or utcnow()
-        async with uow.transaction() as tx:
-            for record in records[start : start + IMPORT_CHUNK]:
-                outcomes.append(await _import_one(tx, org_id, record, stamp))
-    return outcomes
-
-
-async def _import_one(
-    tx: Transaction, org_id: int, record: CustomerRecord, stamp: datetime
-) -> ImportOutcome:
-    try:
-        check_record(record)
-        found = await find_for_import(record, lambda ref: tx.customers.find(org_id, ref))
-        existing = match_for_import(record, found)
-        if existing is None:
-            created = await tx.customers.add(org_id, _customer_of(record, stamp))
-            return ImportOutcome(ImportAction.CREATED, created.id)
-        changes = import_changes(record, existing)
-        if changes is None:
-            return ImportOutcome(ImportAction.UNCHANGED, existing.id)
-        given = {k: v for k, v in dataclasses.asdict(changes).items() if v is not None}
-        updated = dataclasses.replace(existing, **given, updated_at=stamp)
-        check_customer(updated)
-        await tx.customers.update(org_id, updated)
-        return ImportOutcome(ImportAction.UPDATED, existing.id)
-    except InvalidRequest as refused:
-        return ImportOutcome(ImportAction.REJECTED, reason=refused.message)
-    except IdentifierTaken as taken:  # Another writer took an identifier since it was looked up.
-        return ImportOutcome(ImportAction.REJECTED, reason=_taken(taken).message)
-
-
-def _customer_of(record: CustomerRecord, stamp: datetime) -> Customer:
-    return Customer(
-        id=0,
-        first_name=record.first_name or "",
-        last_name=record.last_name or "",
-        mobile=record.mobile,
-        email=record.email,
-        external_id=record.external_id,
-        created_at=stamp,
-        updated_at=stamp,
-    )
+        raise identifier_taken(taken) from None
 
 
 async def update_customer(
@@ -255,29 +87,24 @@ async def update_customer(
 ) -> Customer:
     try:
         async with uow.transaction() as tx:
-            found = await tx.customers.find(
-                org_id, CustomerRef(IdentifierType.ID, str(customer_id))
+            found = await find_customer(
+                tx, org_id, CustomerRef(IdentifierType.ID, str(customer_id))
             )
-            if found is None:
-                raise customer_not_found()
             values = {k: v for k, v in dataclasses.asdict(changes).items() if v is not None}
             for identifier in ("mobile", "email", "external_id"):
                 if values.get(identifier) == "":
                     values[identifier] = None
             updated = dataclasses.replace(found, **values, updated_at=utcnow())
-            check_customer(updated)
+            check_customer_fields(updated)
             return await tx.customers.update(org_id, updated)
     except IdentifierTaken as taken:
-        raise _taken(taken) from None
+        raise identifier_taken(taken) from None
 
 
 async def get_customer(uow: UnitOfWork, org_id: int, ref: CustomerRef | None) -> Customer:
     ref = validation.check_customer(ref)
     async with uow.transaction() as tx:
-        customer = await tx.customers.find(org_id, ref)
-    if customer is None:
-        raise customer_not_found()
-    return customer
+        return await find_customer(tx, org_id, ref)
 
 
 async def list_customer_coupons(
@@ -293,14 +120,13 @@ async def list_customer_coupons(
         raise invalid_input("seriesId", "Invalid input: seriesId must be a positive id")
     after_id, limit = read_page_token(page_token), page_size_or_default(page_size)
     async with uow.transaction() as tx:
-        customer = await tx.customers.find(org_id, ref)
-        if customer is None:
-            raise customer_not_found()
+        customer = await find_customer(tx, org_id, ref)
         found = await tx.coupons.of_customer(org_id, customer.id, series_id, after_id, limit + 1)
     return page_after(found, limit, key=lambda coupon: coupon.id)
 
 
-def _taken(taken: IdentifierTaken) -> AlreadyExists:
+def identifier_taken(taken: IdentifierTaken) -> AlreadyExists:
+    """The refusal of a customer whose identifier another customer of the org holds."""
     return AlreadyExists(
         ErrorCode.INVALID_INPUT,
         f"another customer of the organisation already has this {taken.field}",

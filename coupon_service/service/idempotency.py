@@ -25,7 +25,8 @@ from ..domain.errors import (
 )
 from ..domain.issuing import SeriesOutcome, Shortfall
 from ..domain.model import IssuedCoupon, Series
-from .results import BulkEntry, BulkIssueRequest, IssueRequest
+from .inputs import BulkIssueRequest, IssueRequest
+from .results import BulkEntry
 from .unit_of_work import UnitOfWork
 
 REQUEST_IDS_KEPT_FOR = timedelta(hours=24)

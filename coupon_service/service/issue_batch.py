@@ -49,7 +49,8 @@ from .idempotency import (
     request_id_reused,
     stored_references,
 )
-from .results import BulkEntry, BulkIssueResult, IssueCall, IssueMultipleResult
+from .inputs import IssueCall
+from .results import BulkEntry, BulkIssueResult, IssueMultipleResult
 
 Answer = IssueMultipleResult | BulkIssueResult | CouponServiceError | Defer
 

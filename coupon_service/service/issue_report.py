@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 
 from ..domain.errors import CouponServiceError
 from ..domain.model import Series
+from .inputs import IssueCall
 from .issue_batch import Answer, BatchReport
-from .results import BulkIssueResult, IssueCall, IssueMultipleResult
+from .results import BulkIssueResult, IssueMultipleResult
 from .telemetry import FailureKey, IssuedKey, IssueTelemetry, SeriesKey
 
 

@@ -16,18 +16,12 @@ from ..domain import validation
 from ..domain.errors import CouponServiceError, store_unavailable
 from ..domain.model import CustomerRef, IssuanceMetadata
 from .batching import Batcher
+from .clock import utcnow
 from .idempotency import fingerprint
+from .inputs import BulkIssueRequest, IssueCall, IssueRequest
 from .issue_batch import Answer, BatchReport, CodesRanShort, issue_batch_reported
 from .issue_report import report_batch, report_refused
-from .results import (
-    BulkEntry,
-    BulkIssueRequest,
-    BulkIssueResult,
-    IssueCall,
-    IssueMultipleResult,
-    IssueRequest,
-    utcnow,
-)
+from .results import BulkEntry, BulkIssueResult, IssueMultipleResult
 from .telemetry import current_call, telemetry_of
 from .unit_of_work import StoreConflict, StoreUnavailable, UnitOfWork
 
@@ -42,7 +36,6 @@ __all__ = [
     "bulk_issue",
     "issue_multiple",
     "issuing_batcher",
-    "utcnow",
 ]
 
 # A batch takes at most this many calls and coupons (five of the heaviest calls, see

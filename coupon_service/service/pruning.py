@@ -8,9 +8,9 @@ import logging
 from datetime import timedelta
 
 from .background import BackgroundTask
+from .clock import utcnow
 from .events import EVENT_RETENTION, prune_events
 from .idempotency import prune_request_ids
-from .results import utcnow
 from .unit_of_work import StoreUnavailable, UnitOfWork
 
 logger = logging.getLogger(__name__)

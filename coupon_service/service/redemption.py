@@ -1,9 +1,9 @@
-"""Use cases that change what a coupon can do: ValidateCoupon (which only asks), RedeemCoupon,
-ReverseRedemption and RevokeCoupon, each in one short transaction.
+"""Use cases that change what a coupon can do: ValidateCoupon (which only asks), RedeemCoupon
+(in batches, redeem_batch.py), ReverseRedemption and RevokeCoupon (each in one short
+transaction).
 
 The domain's check_redeemable decides for Validate and Redeem alike. The store holds the limits:
-Redeem takes its use with guarded updates (the coupon row; for a GENERIC series with a total
-limit, the series' counter row) and writes the redemption in the same transaction, so concurrent
+a redemption batch takes its uses under row locks, taken in one global order, so concurrent
 callers on any number of replicas can never take more uses than there are. Each change records
 its event (domain/events.py) as its transaction's last statement.
 """
@@ -13,44 +13,36 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from ..domain import validation
-from ..domain.errors import (
-    CouponServiceError,
-    ErrorCode,
-    NotRedeemable,
-    redemption_not_found,
-)
+from ..domain.errors import CouponServiceError, ErrorCode, redemption_not_found, store_unavailable
 from ..domain.events import EventType, NewEvent
-from ..domain.model import Coupon, CustomerRef, Redemption, Series
-from ..domain.redemption import (
-    RedemptionCounts,
-    check_redeemable,
-    series_limit_reached,
-    used_up,
-)
+from ..domain.model import Coupon, CustomerRef, Series
+from ..domain.redemption import RedemptionCounts, check_redeemable
+from .batching import Batcher
+from .clock import utcnow
 from .coupons import (
     CouponLookup,
     CouponView,
     check_lookup,
     coupon_with_code,
     find_coupon,
-    find_customer,
     view_of,
 )
-from .idempotency import request_id_reused
-from .results import utcnow
-from .unit_of_work import NewRedemption, StoreConflict, StoredRedemption, Transaction, UnitOfWork
+from .customers import find_customer
+from .inputs import RedeemCall
+from .inputs import RedeemRequest as RedeemRequest
+from .redeem_batch import RedeemAnswer, RequestIdRaced, redeem_batch
+from .redeem_batch import RedemptionResult as RedemptionResult
+from .unit_of_work import StoreConflict, StoreUnavailable, Transaction, UnitOfWork
 
+logger = logging.getLogger(__name__)
 
-@dataclasses.dataclass(frozen=True)
-class RedeemRequest:
-    code: str
-    customer: CustomerRef | None
-    bill_number: str = ""
-    bill_amount: int | None = None  # In the currency's minor unit.
-    request_id: str | None = None
+# A batch takes at most this many redemptions: as many as an issuing batch takes calls.
+MAX_BATCH_CALLS = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,16 +55,6 @@ class Validation:
     @property
     def redeemable(self) -> bool:
         return self.refusal is None
-
-
-@dataclasses.dataclass(frozen=True)
-class RedemptionResult:
-    redemption: Redemption
-    coupon: CouponView
-
-
-class _RequestIdTaken(Exception):
-    """A concurrent call with the same request id stored its redemption first."""
 
 
 def _fingerprint(request: RedeemRequest) -> str:
@@ -130,94 +112,43 @@ async def redeem_coupon(
 ) -> RedemptionResult:
     """Takes one use of the coupon for its customer, or refuses with check_redeemable's reason.
 
-    With a request id, the same request again returns the first redemption and takes nothing;
-    between concurrent calls with one id the unique constraint decides, and the others replay.
+    The call joins the next redemption batch of its database (redeem_batch.py). With a request
+    id, the same request again returns the first redemption and takes nothing.
     """
-    ref = _check_redeem(request.code, request.customer)
+    customer = _check_redeem(request.code, request.customer)
     validation.check_bill(request.bill_number, request.bill_amount)
     validation.check_request_id(request.request_id)
-    moment = now or utcnow()
-    key = request.request_id
-    digest = _fingerprint(request) if key is not None else None
-    try:
-        async with uow.transaction() as tx:
-            stored = None if key is None else await tx.redemptions.with_request_id(org_id, key)
-            if stored is not None:
-                return await _replayed(tx, org_id, stored, digest, moment)
-            return await _redeem(tx, org_id, request, ref, digest, moment)
-    except (_RequestIdTaken, NotRedeemable) as refused:
-        if key is None:
-            raise
-        # The use may have gone to a concurrent call with the same key, which has committed
-        # by now (its row lock or its key held this call until then): answer with its result.
-        async with uow.transaction() as tx:
-            stored = await tx.redemptions.with_request_id(org_id, key)
-            if stored is not None:
-                return await _replayed(tx, org_id, stored, digest, moment)
-        if isinstance(refused, _RequestIdTaken):  # Its holder rolled back after all: retry.
-            raise StoreConflict(
-                "a concurrent call with the same requestId did not finish"
-            ) from refused
-        raise
+    digest = _fingerprint(request) if request.request_id is not None else None
+    call = RedeemCall(org_id, request, customer, digest, now or utcnow())
+    answer = await redemption_batcher(uow).submit(call)
+    if isinstance(answer, RedemptionResult):
+        return answer
+    if isinstance(answer, CouponServiceError):
+        raise answer
+    raise TypeError(f"a redemption batch answered {answer!r}")
 
 
-async def _redeem(
-    tx: Transaction,
-    org_id: int,
-    request: RedeemRequest,
-    ref: CustomerRef,
-    digest: str | None,
-    moment: datetime,
-) -> RedemptionResult:
-    holder = await find_customer(tx, org_id, ref)
-    coupon = await coupon_with_code(tx, org_id, request.code, holder)
-    series = await _series_of(tx, org_id, coupon)
-    refusal = check_redeemable(
-        coupon, series.policy, holder.id, moment, await _counts(tx, org_id, series)
-    )
-    if refusal is not None:
-        raise refusal
-    if not await tx.coupons.take_use(org_id, coupon.id, coupon.uses_allowed, moment):
-        # A concurrent change got there first: the coupon as it is now says which one.
-        now_stored = await tx.coupons.get(org_id, coupon.id) or coupon
-        counts = await _counts(tx, org_id, series)
-        raise check_redeemable(now_stored, series.policy, holder.id, moment, counts) or used_up(
-            now_stored, series.policy
-        )
-    limit = series.policy.max_redemptions
-    if limit is not None and not await tx.redemptions.take_series_use(org_id, series.id, limit):
-        raise series_limit_reached(series.id, limit)
-    redemption = await tx.redemptions.add(
-        NewRedemption(
-            org_id=org_id,
-            coupon_id=coupon.id,
-            code=coupon.code,
-            series_id=coupon.series_id,
-            customer_id=holder.id,
-            redeemed_at=moment,
-            bill_number=request.bill_number,
-            bill_amount=request.bill_amount,
-            request_id=request.request_id,
-            fingerprint=digest,
-        )
-    )
-    if redemption is None:
-        raise _RequestIdTaken()
-    await tx.redemptions.count_redemption(org_id, coupon.series_id, moment)
-    result = RedemptionResult(redemption, await _current(tx, org_id, coupon.id, moment))
-    await tx.events.append(
-        org_id, [NewEvent(EventType.REDEEMED, coupon.id, moment, redemption.id)]
-    )  # Last: it locks the org's feed until the commit.
-    return result
+def redemption_batcher(uow: UnitOfWork) -> Batcher[RedeemCall, RedeemAnswer]:
+    """The one batcher of this database's redemptions, made on first use."""
+    batcher = uow.batchers.get("redemption")
+    if batcher is None:
 
+        async def run(calls: Sequence[RedeemCall]) -> list[RedeemAnswer]:
+            try:
+                try:
+                    return await uow.run_redemption_batch(lambda s: redeem_batch(s, calls))
+                except RequestIdRaced:  # Run again: the winner's redemption is stored now.
+                    return await uow.run_redemption_batch(lambda s: redeem_batch(s, calls))
+            except RequestIdRaced:
+                error: StoreUnavailable = StoreConflict("request ids raced twice")
+            except StoreUnavailable as failure:
+                error = failure
+            logger.warning("a redemption batch of %d calls failed: %s", len(calls), error)
+            return [store_unavailable(conflict=isinstance(error, StoreConflict))] * len(calls)
 
-async def _replayed(
-    tx: Transaction, org_id: int, stored: StoredRedemption, digest: str | None, moment: datetime
-) -> RedemptionResult:
-    if stored.fingerprint != digest:
-        raise request_id_reused()
-    redemption = stored.redemption
-    return RedemptionResult(redemption, await _current(tx, org_id, redemption.coupon_id, moment))
+        batcher = Batcher(run, max_calls=MAX_BATCH_CALLS)
+        uow.batchers["redemption"] = batcher
+    return batcher
 
 
 async def _current(tx: Transaction, org_id: int, coupon_id: int, moment: datetime) -> CouponView:
@@ -240,12 +171,12 @@ async def reverse_redemption(
             raise redemption_not_found(redemption_id)
         # Only the call whose guarded update stamped the reversal gives the use back.
         reversed_now = await tx.redemptions.reverse(org_id, redemption_id, moment)
-        if reversed_now:
-            await tx.coupons.give_back_use(org_id, found.coupon_id)
-            await tx.redemptions.count_reversal(org_id, found.series_id)
+        if reversed_now:  # Locks in redemption_store.py's order: the series' limit first.
             series = await tx.series.get(org_id, found.series_id)
             if series is not None and series.policy.max_redemptions is not None:
                 await tx.redemptions.give_back_series_use(org_id, found.series_id)
+            await tx.coupons.give_back_use(org_id, found.coupon_id)
+            await tx.redemptions.count_reversal(org_id, found.series_id)
         reversed_one = await tx.redemptions.get(org_id, redemption_id) or found
         result = RedemptionResult(reversed_one, await _current(tx, org_id, found.coupon_id, moment))
         if reversed_now:

@@ -20,6 +20,7 @@ from ..domain.model import (
 )
 from ..domain.redemption import CouponState
 from .batch_store import BatchStore as BatchStore
+from .redemption_store import RedemptionStore
 
 _Result = TypeVar("_Result")
 
@@ -110,47 +111,14 @@ class CouponRepository(Protocol):
         after: CouponPosition | None,
         limit: int,
     ) -> list[Coupon]: ...
-    async def take_use(self, org_id: int, coupon_id: int, uses_allowed: int, at: datetime) -> bool:
-        """Adds one redemption to the coupon if it is issued, not revoked, valid at `at` and
-        has fewer than `uses_allowed`: one guarded UPDATE, False when the guard refused."""
-        ...
-
     async def give_back_use(self, org_id: int, coupon_id: int) -> bool: ...
     async def revoke(self, org_id: int, coupon_id: int, reason: str, at: datetime) -> bool:
         """Revokes the coupon unless it already is; False when it was (or is no coupon)."""
         ...
 
 
-@dataclasses.dataclass(frozen=True)
-class NewRedemption:
-    org_id: int
-    coupon_id: int
-    code: str
-    series_id: int
-    customer_id: int
-    redeemed_at: datetime
-    bill_number: str
-    bill_amount: int | None
-    request_id: str | None
-    fingerprint: str | None
-
-
-@dataclasses.dataclass(frozen=True)
-class StoredRedemption:
-    """A redemption with the digest of the request that made it."""
-
-    redemption: Redemption
-    fingerprint: str | None
-
-
 class RedemptionRepository(Protocol):
-    async def add(self, new: NewRedemption) -> Redemption | None:
-        """Stores the redemption; None when its request id is already taken (the constraint
-        decides between concurrent calls with one key)."""
-        ...
-
     async def get(self, org_id: int, redemption_id: int) -> Redemption | None: ...
-    async def with_request_id(self, org_id: int, request_id: str) -> StoredRedemption | None: ...
     async def of_coupon(self, org_id: int, coupon_id: int, limit: int) -> list[Redemption]:
         """The coupon's newest redemptions first."""
         ...
@@ -163,16 +131,7 @@ class RedemptionRepository(Protocol):
         """The redemptions not reversed of a series with a total limit."""
         ...
 
-    async def take_series_use(self, org_id: int, series_id: int, limit: int) -> bool:
-        """Counts one more redemption of the series if it has fewer than `limit`."""
-        ...
-
     async def give_back_series_use(self, org_id: int, series_id: int) -> None: ...
-    async def count_redemption(self, org_id: int, series_id: int, at: datetime) -> None:
-        """Adds one to the series' redemption count and makes `at` its latest redemption, if
-        later than the one it has."""
-        ...
-
     async def count_reversal(self, org_id: int, series_id: int) -> None:
         """Takes one off the series' redemption count; its latest redemption stays."""
         ...
@@ -217,9 +176,10 @@ class EventRepository(Protocol):
         """Notes every feed's head as it is at `at`, for prune_before."""
         ...
 
-    async def prune_before(self, moment: datetime) -> int:
+    async def prune_before(self, moment: datetime, limit: int) -> int:
         """Removes the events no later than the newest note taken before `moment` (and those
-        notes); returns how many events went."""
+        notes, once their events are gone), in position order, at most about `limit` of them;
+        returns how many events went."""
         ...
 
 
@@ -262,4 +222,8 @@ class UnitOfWork(Protocol):
         while the database works. Raises StoreUnavailable or StoreConflict, and nothing is
         written, when the transaction cannot be committed.
         """
+        ...
+
+    async def run_redemption_batch(self, work: Callable[[RedemptionStore], _Result]) -> _Result:
+        """`run_batch` for a batch of redemptions (service/redemption_store.py)."""
         ...

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import pathlib
 import shutil
 from collections.abc import AsyncIterator
@@ -24,8 +23,9 @@ from coupon_service.adapters.unit_of_work import SqlUnitOfWork
 from coupon_service.app import RunningService, start
 from coupon_service.config import Settings
 from coupon_service.demo import load_demo_data
-
-DEMO_AUTHORIZATION = "Basic " + base64.b64encode(b"demo:demo-secret").decode()
+from tests.e2e.helpers.auth import Stubs, bare_stubs
+from tests.e2e.helpers.demo import DEMO_AUTHORIZATION
+from tests.e2e.helpers.operator_cli import Where, database_flags, grpc_flags, service_database
 
 
 class WithAuthorization(grpc.aio.UnaryUnaryClientInterceptor):
@@ -108,3 +108,25 @@ async def http(service: RunningService) -> AsyncIterator[httpx.AsyncClient]:
     headers = {"Authorization": DEMO_AUTHORIZATION}
     async with httpx.AsyncClient(base_url=base_url, timeout=10, headers=headers) as client:
         yield client
+
+
+@pytest.fixture
+async def plain_channel(service: RunningService) -> AsyncIterator[grpc.aio.Channel]:
+    """A channel that sends no credentials of its own."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{service.grpc_port}") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def stubs(service: RunningService) -> AsyncIterator[Stubs]:
+    """Stubs of the three services on a channel that sends no credentials of its own."""
+    async with bare_stubs(service) as opened:
+        yield opened
+
+
+@pytest.fixture(params=["grpc", "database"])
+def where(request: pytest.FixtureRequest, service: RunningService) -> Where:
+    """Each test using it runs twice: over gRPC to the service, and directly on the SQLite
+    file it serves (a copy of the demo database), as an operator on its host would."""
+    flags = grpc_flags(service) if request.param == "grpc" else database_flags(service)
+    return Where(request.param, flags, service_database(service))

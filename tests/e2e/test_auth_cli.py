@@ -1,6 +1,6 @@
-"""Issue 4 from the command line: the real `coupon-service` creates an org and its keys, a key it
-printed works against a served process on both doors until `key revoke` reaches it, and the
-secret never shows up in the server's log."""
+"""Credentials from the command line: the real `coupon-service` creates an org and its keys, a
+key it printed works against a served process on both doors until `key revoke` reaches it, and
+the secret never shows up in the server's log."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from grpc_status import rpc_status
 from coupon.v1 import series_service_pb2, series_service_pb2_grpc
 from coupon_service.domain.credentials import BAD_KEY
 from tests.e2e.conftest import DEMO_AUTHORIZATION
-from tests.e2e.test_auth_grpc import basic
-from tests.e2e.test_grpc_operations import COUPON_SERVICE
+from tests.e2e.helpers.auth import basic
+from tests.e2e.helpers.grpcurl import COUPON_SERVICE
 from tests.revocation import seconds_until_refused
 
 SERVING_GRPC = re.compile(r"serving gRPC on ([\w.:-]+):(\d+)")

@@ -1,4 +1,4 @@
-"""Issue 4 on the REST door of the real service: 401 with a challenge, 403, the documented
+"""Access on the REST door of the real service: 401 with a challenge, 403, the documented
 envelope, revocation, bearer tokens, and org B's ids looking like ids that exist nowhere."""
 
 from __future__ import annotations
@@ -17,29 +17,22 @@ from coupon.v1 import common_pb2, customer_service_pb2, customer_service_pb2_grp
 from coupon_service.app import RunningService
 from coupon_service.domain.credentials import BAD_KEY, MISSING_CREDENTIALS, Scope
 from coupon_service.service.auth import revoke_key
-from tests.e2e.conftest import DEMO_AUTHORIZATION
-from tests.e2e.test_auth_grpc import (
+from tests.e2e.helpers.auth import BAD_CREDENTIALS, assert_not_revealed, new_key
+from tests.e2e.helpers.bearer_tokens import forged_tokens, hs256_token, jwt_service, rs256_token
+from tests.e2e.helpers.demo import DEMO_AUTHORIZATION, DEMO_MOBILE
+from tests.e2e.helpers.org_b import (
     B_CUSTOMER,
     B_SERIES,
-    BAD_CREDENTIALS,
-    DEMO_MOBILE,
     IDENTIFIERS,
     NOWHERE_CUSTOMER,
     NOWHERE_SERIES,
     OrgB,
-    assert_not_revealed,
     create_org_b,
-    forged_tokens,
-    hs256_token,
     identifier,
-    jwt_service,
-    new_key,
     org_b_state,
-    rs256_token,
     same_when_ids_are_hidden,
 )
-from tests.e2e.test_rest_bad_input import assert_envelope
-from tests.e2e.test_rest_serve import _curl
+from tests.e2e.helpers.rest import assert_envelope, curl
 from tests.revocation import seconds_until_refused
 
 ISSUE = "/v2/coupon/issue/multiple"
@@ -176,9 +169,9 @@ async def test_curl_with_the_demo_key(service: RunningService) -> None:
     body = json.dumps(GOOD[ISSUE])
     json_type = "Content-Type: application/json"
 
-    status, answer = await _curl("-u", "demo:demo-secret", "-H", json_type, "-d", body, url)
-    wrong, refused = await _curl("-u", "demo:wrong", "-H", json_type, "-d", body, url)
-    without, missing = await _curl("-H", json_type, "-d", body, url)
+    status, answer = await curl("-u", "demo:demo-secret", "-H", json_type, "-d", body, url)
+    wrong, refused = await curl("-u", "demo:wrong", "-H", json_type, "-d", body, url)
+    without, missing = await curl("-H", json_type, "-d", body, url)
 
     assert status == 200 and answer["successCount"] == 1
     assert (wrong, refused["errors"][0]["message"]) == (401, BAD_KEY)

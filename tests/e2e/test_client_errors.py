@@ -60,7 +60,7 @@ from coupon_service.app import RunningService
 from coupon_service.domain.credentials import Scope
 from coupon_service.service.auth import create_key
 from tests.e2e.conftest import DEMO_AUTHORIZATION
-from tests.e2e.test_client import FLAVOURS, Threaded
+from tests.e2e.helpers.clients import FLAVOURS, Threaded
 
 DEMO = customer_ref(mobile="11223569865")
 FAST_RETRY = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.02)

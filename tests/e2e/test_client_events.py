@@ -37,10 +37,11 @@ from coupon.v1 import common_pb2, coupon_service_pb2
 from coupon_service.app import RunningService, start
 from coupon_service.config import Settings
 from coupon_service.entrypoints.access_log import ACCESS_LOG
+from coupon_service.service import events as events_service
+from coupon_service.service.clock import utcnow
 from coupon_service.service.events import prune_events
-from coupon_service.service.results import utcnow
 from tests.e2e.conftest import DEMO_AUTHORIZATION
-from tests.e2e.test_client import FAST_RETRY, FLAVOURS, Threaded
+from tests.e2e.helpers.clients import FAST_RETRY, FLAVOURS, Threaded
 
 DEMO = customer_ref(mobile="11223569865")
 DEMO_CUSTOMER_ID = 555567088
@@ -318,3 +319,52 @@ async def test_one_iterator_follows_the_feed_across_a_restart_of_its_server(
     assert [event.type for event in events] == [ISSUED, ISSUED, ISSUED, REDEEMED, REVOKED]
     assert events == whole_feed  # Every event of the feed, each once, in its order.
     assert events[2].code == coupon.code
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+async def test_from_now_resumes_where_it_started_when_it_reconnects_before_any_event(
+    flavour: str,
+    tmp_path: pathlib.Path,
+    demo_database: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stream's start cursor (its initial metadata) is where a reconnection before the first
+    event resumes: what committed while the watched replica was away still arrives."""
+    opened = asyncio.Event()  # Set once a stream has sent its start cursor.
+    watch_events = events_service.watch_events
+
+    def watching(*args: Any, started: Any = None, **kwargs: Any) -> Any:
+        async def started_and_told(cursor: str) -> None:
+            await started(cursor)
+            opened.set()
+
+        return watch_events(*args, started=started_and_told, **kwargs)
+
+    monkeypatch.setattr(events_service, "watch_events", watching)
+    database = tmp_path / "from-now.db"
+    shutil.copyfile(demo_database, database)
+    url = f"sqlite+aiosqlite:///{database}"
+    port = _free_port()
+    watched = Settings(db_url=url, grpc_port=port, http_port=0, metrics_port=0)
+    writing = Settings(db_url=url, grpc_port=0, http_port=0, metrics_port=0)
+    running = [await start(watched), await start(writing)]
+    writer = running[1]
+    watcher = _open(flavour, f"127.0.0.1:{port}")
+    following = asyncio.ensure_future(follow(watcher, 2, from_now=True))
+    try:
+        await asyncio.wait_for(opened.wait(), WAIT_SECONDS)
+        await running.pop(0).stop(grace_seconds=5)  # Its stream ends with UNAVAILABLE.
+        async with CouponClient(
+            f"127.0.0.1:{writer.grpc_port}", authorization=DEMO_AUTHORIZATION
+        ) as other:
+            issued = await other.issue_multiple(415446, DEMO, count=2)
+        running.append(await start(watched))  # The watched port again.
+        events = await asyncio.wait_for(following, WAIT_SECONDS)
+    finally:
+        following.cancel()
+        await watcher.close()
+        for server in running:
+            await server.stop(0)
+
+    assert not following.cancelled()
+    assert [event.code for event in events] == [coupon.code for coupon in issued.coupons]

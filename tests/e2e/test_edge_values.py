@@ -15,9 +15,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from coupon.v1 import common_pb2, coupon_service_pb2, customer_service_pb2, series_service_pb2
 from coupon_service.domain.model import MAX_CHOSEN_ID, MAX_ID
-from tests.e2e.test_grpc_issue_multiple import assert_failure, issue, rich_failure
-from tests.e2e.test_grpc_management import coupons_of, create, lookup, new_customer
-from tests.e2e.test_rest_bad_input import assert_envelope
+from tests.e2e.helpers.grpc_calls import assert_failure, issue, rich_failure
+from tests.e2e.helpers.management import coupons_of, create, lookup, new_customer
+from tests.e2e.helpers.rest import assert_envelope
 
 DEMO_MOBILE = "11223569865"
 DAYS_AFTER_ISSUE = series_service_pb2.COUPON_VALIDITY_DAYS_AFTER_ISSUE

@@ -1,6 +1,6 @@
 """The event feed under load, followed by a consumer that is killed and resumes: two server
 replicas on one database take 10,000 changes (9,000 coupons issued in calls of 45, 1,000 of
-them redeemed), every fifth issuing transaction and every ninth redemption rolled back after
+them redeemed), every fifth issuing transaction and every ninth redemption batch rolled back after
 appending its events, while a WatchEvents consumer in a process of its own (event_consumer.py)
 is SIGKILLed twice and started again on the other replica. Its file then holds every event
 once, in position order 1..head, and exactly the events of what the database kept: one ISSUED
@@ -28,10 +28,11 @@ from sqlalchemy import select
 
 from coupon.v1 import common_pb2, coupon_service_pb2, coupon_service_pb2_grpc
 from coupon_service.adapters.database import create_engine
-from coupon_service.adapters.event_repository import SqlEventRepository
 from coupon_service.adapters.migrate import migrate
 from coupon_service.adapters.postgres_batch import PostgresBatchStore
+from coupon_service.adapters.postgres_redemptions import PostgresRedemptionStore
 from coupon_service.adapters.sqlite_batch import SqliteBatchStore
+from coupon_service.adapters.sqlite_redemptions import SqliteRedemptionStore
 from coupon_service.adapters.tables import coupons, redemptions
 from coupon_service.adapters.unit_of_work import SqlUnitOfWork
 from coupon_service.app import RunningService, start
@@ -61,7 +62,8 @@ Line = tuple[int, int, int]  # (type, coupon_id, redemption_id or 0): an event w
 
 class RollBackEveryNth:
     """Makes every nth transaction that appends events fail right after the append, as a
-    conflict would: the batch is run again by its unit of work, the redemption by its caller."""
+    conflict would: the unit of work runs the batch again, and the caller retries with the
+    same request id when every attempt failed."""
 
     def __init__(self, every: int) -> None:
         self.every = every
@@ -84,7 +86,7 @@ class Feed:
     uow: SqlUnitOfWork
     org_id: int
     authorization: str
-    rolled_back_batches: RollBackEveryNth
+    rolled_back_issues: RollBackEveryNth
     rolled_back_redemptions: RollBackEveryNth
     consumers: list[Consumer] = dataclasses.field(default_factory=list)  # Every run started.
 
@@ -107,7 +109,7 @@ async def feed(database_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     org = f"feed-{uuid.uuid4().hex[:12]}"
     org_id = await create_org(uow, org)
     authorization = (await create_key(uow, org, [Scope.ISSUE])).authorization
-    batches, single = _roll_back_after_appends(monkeypatch, database_url)
+    issuing, redeeming = _roll_back_after_appends(monkeypatch, database_url)
     settings = Settings(
         db_url=database_url, grpc_port=0, http_port=0, metrics_port=0, event_poll_seconds=0.05
     )
@@ -121,7 +123,7 @@ async def feed(database_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     running = None
     try:
         stubs = [coupon_service_pb2_grpc.CouponServiceStub(c) for c in channels]
-        running = Feed(servers, stubs, uow, org_id, authorization, batches, single)
+        running = Feed(servers, stubs, uow, org_id, authorization, issuing, redeeming)
         yield running
     finally:
         for consumer in running.consumers if running else []:
@@ -137,26 +139,30 @@ async def feed(database_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
 def _roll_back_after_appends(
     monkeypatch: pytest.MonkeyPatch, database_url: str
 ) -> tuple[RollBackEveryNth, RollBackEveryNth]:
-    """Patches both ways events are appended: the issuing batches' store step, and the
-    repository the redemption's transaction appends through."""
-    batches, single = RollBackEveryNth(5), RollBackEveryNth(9)
-    store = SqliteBatchStore if database_url.startswith("sqlite") else PostgresBatchStore
-    append_events = store.append_events
-    append = SqlEventRepository.append
+    """Patches the step both kinds of batch append their events with: issuing's store and the
+    redemption store built on it, each counted apart."""
+    issuing, redeeming = RollBackEveryNth(5), RollBackEveryNth(9)
+    sqlite = database_url.startswith("sqlite")
+    stores = {
+        SqliteBatchStore if sqlite else PostgresBatchStore: issuing,
+        SqliteRedemptionStore if sqlite else PostgresRedemptionStore: redeeming,
+    }
+    for store, rolling_back in stores.items():
+        monkeypatch.setattr(
+            store, "append_events", _failing_after(store.append_events, rolling_back)
+        )
+    return issuing, redeeming
 
+
+def _failing_after(
+    append_events: Callable[[Any, Sequence[tuple[int, NewEvent]]], None],
+    rolling_back: RollBackEveryNth,
+) -> Callable[[Any, Sequence[tuple[int, NewEvent]]], None]:
     def failing_append_events(self: Any, events: Sequence[tuple[int, NewEvent]]) -> None:
         append_events(self, events)
-        batches.after_append()
+        rolling_back.after_append()
 
-    async def failing_append(
-        self: SqlEventRepository, org_id: int, new: Sequence[NewEvent]
-    ) -> None:
-        await append(self, org_id, new)
-        single.after_append()
-
-    monkeypatch.setattr(store, "append_events", failing_append_events)
-    monkeypatch.setattr(SqlEventRepository, "append", failing_append)
-    return batches, single
+    return failing_append_events
 
 
 class Consumer:
@@ -307,5 +313,5 @@ async def test_a_killed_consumer_resumes_and_sees_each_of_10000_events_once(
     stored = await _stored_changes(feed)
     assert sum(stored.values()) == CHANGES
     assert consumed == stored
-    assert feed.rolled_back_batches.rolled_back > 0
+    assert feed.rolled_back_issues.rolled_back > 0
     assert feed.rolled_back_redemptions.rolled_back > 0

@@ -14,10 +14,10 @@ import pytest
 
 from coupon.v1 import common_pb2, coupon_service_pb2, coupon_service_pb2_grpc
 from coupon_service.app import RunningService
+from coupon_service.service.clock import utcnow
 from coupon_service.service.events import prune_events
-from coupon_service.service.results import utcnow
 from tests.e2e.conftest import DEMO_AUTHORIZATION
-from tests.e2e.test_grpc_issue_multiple import assert_failure, rich_failure
+from tests.e2e.helpers.grpc_calls import assert_failure, rich_failure
 
 DEMO = common_pb2.CustomerRef(mobile="11223569865")
 AUTH = (("authorization", DEMO_AUTHORIZATION),)

@@ -1,5 +1,5 @@
-"""Issue 8 on the gRPC door: hostile bytes on every method get a clean status, never UNKNOWN or
-INTERNAL, and undecodable ones are refused before authentication, quietly.
+"""Fuzzing the gRPC door: hostile bytes on every method get a clean status, never UNKNOWN or
+INTERNAL.
 
 The fuzz sends, to every coupon.v1 method (found in the service descriptors), random bytes,
 truncated and bit-flipped valid requests, and valid requests with one field set to an edge value
@@ -11,33 +11,32 @@ from __future__ import annotations
 
 import base64
 import copy
-import dataclasses
 import logging
 import random
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import grpc
 import pytest
 from google.protobuf import descriptor, message_factory, text_format, timestamp_pb2
 from google.protobuf.message import DecodeError, Message
 from grpc_health.v1 import health_pb2
-from grpc_reflection.v1alpha import reflection_pb2
 
 from coupon.v1 import (
     common_pb2,
     coupon_service_pb2,
     coupon_service_pb2_grpc,
     customer_service_pb2,
-    customer_service_pb2_grpc,
     series_service_pb2,
-    series_service_pb2_grpc,
 )
 from coupon_service.app import RunningService
-from coupon_service.entrypoints.grpc import decoding
-from coupon_service.service.auth import Authenticator
-from tests.e2e.conftest import DEMO_AUTHORIZATION
-from tests.e2e.test_grpc_issue_multiple import rich_failure
+from tests.e2e.helpers.demo import DEMO_CUSTOMER_ID, DEMO_MOBILE, POOL_SERIES
+from tests.e2e.helpers.raw_calls import (
+    HEALTH_CHECK,
+    WITH_DEMO_KEY,
+    Method,
+    coupon_v1_methods,
+    raw_call,
+)
 
 SEED = 20260808
 CLEAN_STATUSES = {
@@ -53,16 +52,6 @@ CLEAN_STATUSES = {
     grpc.StatusCode.OUT_OF_RANGE,
     grpc.StatusCode.UNAVAILABLE,
 }
-UNDECODABLE = b"\xff\xff\xff"
-DEMO_MOBILE = "11223569865"
-DEMO_CUSTOMER_ID = 555567088
-POOL_SERIES = 700001
-WITH_DEMO_KEY = (("authorization", DEMO_AUTHORIZATION),)
-BAD_KEY = (("authorization", "Basic " + base64.b64encode(b"demo:wrong").decode()),)
-CALL_TIMEOUT_SECONDS = 10
-HEALTH_CHECK = "/grpc.health.v1.Health/Check"
-HEALTH_WATCH = "/grpc.health.v1.Health/Watch"
-REFLECTION = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
 
 
 def _page_token(text: str) -> str:
@@ -198,39 +187,6 @@ def _typical(field: descriptor.FieldDescriptor) -> object:
     return 1
 
 
-@dataclasses.dataclass(frozen=True)
-class Method:
-    path: str
-    input_type: descriptor.Descriptor
-
-    @classmethod
-    def of(cls, method: descriptor.MethodDescriptor) -> Method:
-        assert not (method.client_streaming or method.server_streaming), (
-            f"{method.full_name} streams: call it with stream_stream here"
-        )
-        return cls(f"/{method.containing_service.full_name}/{method.name}", method.input_type)
-
-    @property
-    def operation(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
-
-    @property
-    def request_type(self) -> type[Message]:
-        return message_factory.GetMessageClass(self.input_type)
-
-
-def coupon_v1_methods() -> list[Method]:
-    """The unary methods; WatchEvents (a stream that never ends) is fuzzed by
-    test_undecodable_streamed_requests_are_refused and tests/e2e/test_events.py."""
-    return [
-        Method.of(method)
-        for module in (coupon_service_pb2, series_service_pb2, customer_service_pb2)
-        for service in module.DESCRIPTOR.services_by_name.values()
-        for method in service.methods
-        if not method.server_streaming
-    ]
-
-
 ISSUE_MULTIPLE = Method.of(
     coupon_service_pb2.DESCRIPTOR.services_by_name["CouponService"].methods_by_name["IssueMultiple"]
 )
@@ -301,36 +257,6 @@ def hostile_payloads(rng: random.Random, valid: Message, rounds: int) -> list[tu
 
 
 # --- calls ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def plain_channel(service: RunningService) -> AsyncIterator[grpc.aio.Channel]:
-    """A channel that sends no credentials of its own."""
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{service.grpc_port}") as opened:
-        yield opened
-
-
-@dataclasses.dataclass(frozen=True)
-class Answer:
-    code: grpc.StatusCode
-    details: str = ""
-    response: bytes = b""
-
-
-async def raw_call(
-    channel: grpc.aio.Channel,
-    path: str,
-    payload: bytes,
-    metadata: tuple[tuple[str, str], ...] = (),
-) -> Answer:
-    call: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
-        path, request_serializer=None, response_deserializer=None
-    )
-    try:
-        response = await call(payload, metadata=metadata, timeout=CALL_TIMEOUT_SECONDS)
-    except grpc.aio.AioRpcError as error:
-        return Answer(error.code(), error.details() or "")
-    return Answer(grpc.StatusCode.OK, response=response)
 
 
 def _follow_up(method: Method, response: bytes) -> bytes | None:
@@ -416,101 +342,3 @@ async def test_hostile_bytes_on_every_method_get_a_clean_status(
     )
     status = health_pb2.HealthCheckResponse.FromString(checked.response).status
     assert status == health_pb2.HealthCheckResponse.SERVING
-
-
-# --- undecodable requests ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def authentications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The operations whose credentials the server checked."""
-    checked: list[str] = []
-    authorize = Authenticator.authorize_headers
-
-    async def counting(self: Authenticator, values: Any, operation: str) -> Any:
-        checked.append(operation)
-        return await authorize(self, values, operation)
-
-    monkeypatch.setattr(Authenticator, "authorize_headers", counting)
-    return checked
-
-
-@pytest.mark.parametrize(
-    "metadata", [(), BAD_KEY, WITH_DEMO_KEY], ids=["no-credentials", "bad-key", "demo-key"]
-)
-async def test_an_undecodable_request_is_refused_before_authentication(
-    plain_channel: grpc.aio.Channel,
-    authentications: list[str],
-    metadata: tuple[tuple[str, str], ...],
-) -> None:
-    for method in [*(m.path for m in coupon_v1_methods()), HEALTH_CHECK]:
-        call: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = plain_channel.unary_unary(method)
-        failure = await rich_failure(call(UNDECODABLE, metadata=metadata))
-        assert failure.status is grpc.StatusCode.INVALID_ARGUMENT, method
-        assert failure.info.reason == "UNDECODABLE_REQUEST"
-        assert failure.info.domain == "coupon.v1"
-        assert failure.info.metadata["method"] == method
-        assert failure.message.startswith("Invalid input: the request is not a valid ")
-        for internal in ("class", "DecodeError", "Wire format", "Traceback"):
-            assert internal not in failure.message, failure.message
-    assert authentications == []
-
-
-async def test_undecodable_streamed_requests_are_refused(plain_channel: grpc.aio.Channel) -> None:
-    watch: grpc.aio.UnaryStreamMultiCallable[bytes, bytes] = plain_channel.unary_stream(
-        HEALTH_WATCH
-    )
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        async for _ in watch(UNDECODABLE):
-            pass
-    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-    events: grpc.aio.UnaryStreamMultiCallable[bytes, bytes] = plain_channel.unary_stream(
-        "/coupon.v1.CouponService/WatchEvents"
-    )
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        async for _ in events(UNDECODABLE, metadata=WITH_DEMO_KEY):
-            pass
-    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-
-    # A stream of requests is checked as the server reads it: the first is answered.
-    good = reflection_pb2.ServerReflectionRequest(list_services="").SerializeToString()
-    reflection: grpc.aio.StreamStreamMultiCallable[bytes, bytes] = plain_channel.stream_stream(
-        REFLECTION
-    )
-    answers = []
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        async for answer in reflection(iter([good, UNDECODABLE])):
-            answers.append(reflection_pb2.ServerReflectionResponse.FromString(answer))
-    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-    assert len(answers) == 1
-    assert "coupon.v1.CouponService" in {s.name for s in answers[0].list_services_response.service}
-
-
-async def test_undecodable_requests_are_logged_rate_limited_and_without_traceback(
-    plain_channel: grpc.aio.Channel, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    for method in [m.path for m in coupon_v1_methods()] * 3:
-        answer = await raw_call(plain_channel, method, UNDECODABLE)
-        assert answer.code is grpc.StatusCode.INVALID_ARGUMENT
-    refused = [r for r in caplog.records if r.name == decoding.logger.name]
-    assert len(refused) == 1, [r.getMessage() for r in refused]
-    assert refused[0].levelno == logging.WARNING
-    assert "undecodable request" in refused[0].getMessage()
-    assert all(r.exc_info is None for r in caplog.records)
-    assert all(r.levelno < logging.ERROR for r in caplog.records)
-
-    # Normal calls still work on the same channel.
-    stub = series_service_pb2_grpc.SeriesServiceStub(plain_channel)
-    found = await stub.GetSeries(
-        series_service_pb2.GetSeriesRequest(series_id=415446), metadata=WITH_DEMO_KEY
-    )
-    assert found.id == 415446
-    customers = customer_service_pb2_grpc.CustomerServiceStub(plain_channel)
-    customer = await customers.GetCustomer(
-        customer_service_pb2.GetCustomerRequest(
-            customer=common_pb2.CustomerRef(id=DEMO_CUSTOMER_ID)
-        ),
-        metadata=WITH_DEMO_KEY,
-    )
-    assert customer.id == DEMO_CUSTOMER_ID

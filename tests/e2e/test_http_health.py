@@ -18,6 +18,7 @@ from alembic.script import ScriptDirectory
 from coupon_service.adapters.migrate import alembic_config
 from coupon_service.app import RunningService, start
 from coupon_service.config import Settings
+from tests.e2e.helpers.openapi import assert_valid, response_schema
 from tests.faults.conftest import (  # noqa: F401  (fixtures)
     StartService,
     demo_postgres,
@@ -27,8 +28,6 @@ from tests.faults.conftest import (  # noqa: F401  (fixtures)
 )
 from tests.faults.health import NOT_SERVING, SERVING, health
 from tests.faults.tcp_proxy import TcpProxy
-
-from .test_rest_openapi import assert_valid, response_schema
 
 SERVING_JSON = {"status": "SERVING"}
 

@@ -10,10 +10,7 @@ import pathlib
 import pytest
 
 from coupon_service.operator.csv_rows import MAX_CODE_LENGTH
-
-from .test_operator_series import Where, create_series, grpc_flags, operator, where
-
-__all__ = ["where"]  # The fixture, imported so that pytest finds it here too.
+from tests.e2e.helpers.operator_cli import Where, create_series, grpc_flags, operator
 
 MALFORMED = {
     101: ("", "empty"),

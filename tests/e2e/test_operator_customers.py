@@ -12,9 +12,7 @@ import uuid
 
 import pytest
 
-from .test_operator_series import database_flags, operator, service_database, where
-
-__all__ = ["where"]  # The fixture, imported so that pytest finds it here too.
+from tests.e2e.helpers.operator_cli import database_flags, operator, service_database
 
 CUSTOMERS_CSV = """\
 mobile,email,externalId,firstName,lastName

@@ -14,9 +14,9 @@ from typing import Any
 from coupon_client import CouponClient, customer_ref
 
 from coupon_service.app import RunningService
+from tests.e2e.helpers.operator_cli import DEMO_KEY, environment, grpc_flags, operator
 
 from .conftest import DEMO_AUTHORIZATION
-from .test_operator_series import DEMO_KEY, _environment, grpc_flags, operator
 
 DEMO = customer_ref(mobile="11223569865")
 WAIT_SECONDS = 30
@@ -91,7 +91,7 @@ async def watching(service: RunningService, *flags: str) -> asyncio.subprocess.P
     """`events watch FLAGS` started and left running."""
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "coupon_service", "events", "watch", *flags, *grpc_flags(service),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=_environment(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=environment(),
     )  # fmt: skip
 
 

@@ -2,116 +2,32 @@
 a copy of the demo database; and what every operator command shares: one target (a usage
 error is exit status 2), one line for a failed call (exit status 1), --json, TLS.
 
-The helpers here (`operator`, the `where` fixture) serve the other test_operator_* modules too.
+The helpers the test_operator_* modules share are in tests/e2e/helpers/operator_cli.py, and the
+`where` fixture in tests/e2e/conftest.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
-import os
-import pathlib
 import shutil
-import sys
-import uuid
-from typing import Any
 
-import pytest
 from coupon_client import CouponClient, customer_ref
 
-from coupon_service.app import RunningService, start
+from coupon_service.app import start
 from coupon_service.config import Settings
+from tests.e2e.helpers.operator_cli import (
+    DEMO_KEY,
+    SPRING_SALE,
+    create_series,
+    database_flags,
+    grpc_flags,
+    operator,
+    service_database,
+)
 
 from .certificates import CertificateAuthority
 from .conftest import DEMO_AUTHORIZATION
-
-DEMO_KEY = "demo:demo-secret"
-
-
-@dataclasses.dataclass(frozen=True)
-class Ran:
-    """What one `coupon-service` run did: its exit status and everything it printed."""
-
-    status: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-def _environment() -> dict[str, str]:
-    """This process's environment without COUPON_* settings, so that the flags alone decide."""
-    return {name: value for name, value in os.environ.items() if not name.startswith("COUPON_")}
-
-
-async def operator(*args: str, env: dict[str, str] | None = None, stdin: bytes = b"") -> Ran:
-    """Runs `python -m coupon_service ARGS` while this test's event loop goes on serving."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "coupon_service",
-        *args,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=_environment() | (env or {}),
-    )
-    out, err = await asyncio.wait_for(process.communicate(stdin), 120)
-    assert process.returncode is not None
-    return Ran(process.returncode, out.decode(), err.decode())
-
-
-@dataclasses.dataclass(frozen=True)
-class Where:
-    """The flags that send a command to one target, and that target's SQLite file."""
-
-    name: str
-    flags: tuple[str, ...]
-    database: pathlib.Path
-
-
-def grpc_flags(service: RunningService) -> tuple[str, ...]:
-    return ("--server", f"127.0.0.1:{service.grpc_port}", "--key", DEMO_KEY)
-
-
-def service_database(service: RunningService) -> pathlib.Path:
-    """The SQLite file the `service` fixture serves: its own copy of the demo database."""
-    return pathlib.Path(service.settings.db_url.removeprefix("sqlite+aiosqlite:///"))
-
-
-def database_flags(service: RunningService) -> tuple[str, ...]:
-    return ("--db-url", f"sqlite+aiosqlite:///{service_database(service)}", "--org", "demo")
-
-
-@pytest.fixture(params=["grpc", "database"])
-def where(request: pytest.FixtureRequest, service: RunningService) -> Where:
-    """Each test using it runs twice: over gRPC to the service, and directly on the SQLite
-    file it serves (a copy of the demo database), as an operator on its host would."""
-    flags = grpc_flags(service) if request.param == "grpc" else database_flags(service)
-    return Where(request.param, flags, service_database(service))
-
-
-SPRING_SALE = {
-    "description": "Spring sale",
-    "discountType": "PERC",
-    "discountValue": 10,
-    "codeSource": "CODE_SOURCE_UPLOADED",
-    "validTill": "2030-01-01T00:00:00Z",
-    "maxCreate": "1000",
-    "isMultipleVouchersPerUserAllowed": True,
-}
-
-
-async def create_series(where: Where, tmp_path: pathlib.Path, **fields: Any) -> dict[str, Any]:
-    """`series create --json` of the spring sale (with `fields` over it): the series it printed."""
-    path = tmp_path / f"series-{uuid.uuid4().hex[:8]}.json"
-    path.write_text(json.dumps(SPRING_SALE | fields))
-    ran = await operator("series", "create", "--file", str(path), "--json", *where.flags)
-    assert ran.status == 0, ran.err
-    series: dict[str, Any] = ran.json()["series"]
-    return series
 
 
 async def test_series_create_prints_the_series_and_show_counts_it(where, tmp_path):

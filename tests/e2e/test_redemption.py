@@ -26,7 +26,7 @@ from coupon_service.config import Settings
 from coupon_service.domain.credentials import Scope
 from coupon_service.service.auth import create_key
 from tests.e2e.conftest import DEMO_AUTHORIZATION, WithAuthorization
-from tests.e2e.test_grpc_issue_multiple import rich_failure
+from tests.e2e.helpers.grpc_calls import rich_failure
 
 DEMO = common_pb2.CustomerRef(mobile="11223569865")
 OTHER = common_pb2.CustomerRef(mobile="919900000001")

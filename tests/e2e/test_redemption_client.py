@@ -15,7 +15,7 @@ from coupon_client import CouponClient, CouponRevoked, SyncCouponClient, custome
 from coupon.v1 import common_pb2
 from coupon_service.app import RunningService
 from tests.e2e.conftest import DEMO_AUTHORIZATION
-from tests.e2e.test_client import FAST_RETRY, FLAVOURS, Threaded
+from tests.e2e.helpers.clients import FAST_RETRY, FLAVOURS, Threaded
 
 DEMO = customer_ref(mobile="11223569865")
 

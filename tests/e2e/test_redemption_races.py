@@ -33,8 +33,9 @@ from coupon_service.domain.credentials import Scope
 from coupon_service.domain.model import CodeSource, CouponValidity, Customer, CustomerRef
 from coupon_service.domain.model import IdentifierType as Id
 from coupon_service.service.auth import create_key
-from coupon_service.service.customers import import_customers
-from coupon_service.service.issuing import IssueRequest, issue_multiple, utcnow
+from coupon_service.service.clock import utcnow
+from coupon_service.service.customer_import import import_customers
+from coupon_service.service.issuing import IssueRequest, issue_multiple
 from coupon_service.service.orgs import create_org
 from tests.e2e.conftest import WithAuthorization
 from tests.factories import EPOCH, a_series

@@ -14,25 +14,12 @@ from coupon_service.app import RunningService
 from coupon_service.entrypoints.rest import bodies
 from coupon_service.service import issuing
 from tests.e2e.conftest import DEMO_AUTHORIZATION
+from tests.e2e.helpers.rest import assert_envelope
 
 ISSUE = "/v2/coupon/issue/multiple"
 BULK = "/v2/coupon/bulk/issue"
 JSON = {"Content-Type": "application/json"}
 GOOD = b'{"seriesId": 415446, "customer": {"mobile": "11223569865"}}'
-
-
-def assert_envelope(response: httpx.Response, status: int, code: int) -> dict[str, Any]:
-    """The documented envelope with one entry, as JSON, with no trace of internals."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    assert "Traceback" not in response.text and 'File "' not in response.text
-    body = response.json()
-    assert list(body) == ["errors"]
-    (error,) = body["errors"]
-    assert isinstance(error, dict) and list(error) == ["status", "code", "message"]
-    assert error["status"] is False and error["code"] == code
-    assert isinstance(error["message"], str) and error["message"]
-    return dict(error)
 
 
 MALFORMED_BODIES = [

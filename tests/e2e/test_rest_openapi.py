@@ -4,68 +4,23 @@ returns: the documents' examples, its own examples and live answers all validate
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any, cast
 
 import httpx
 import pytest
-from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 from starlette.routing import Route
 
+from coupon_service.domain.model import ISSUANCE_FIELDS
 from coupon_service.entrypoints.rest import create_app
 from coupon_service.service.unit_of_work import UnitOfWork
-
-from . import test_rest_bulk_issue as bulk_examples
-from . import test_rest_issue_multiple as issue_examples
+from tests.e2e.helpers import bulk_document as bulk_examples
+from tests.e2e.helpers import issue_document as issue_examples
+from tests.e2e.helpers.openapi import DOCUMENT, assert_valid, request_schema, response_schema
 
 ISSUE = "/v2/coupon/issue/multiple"
 BULK = "/v2/coupon/bulk/issue"
-_BASE = "urn:coupon-service:openapi"
 MOBILE = {"mobile": "11223569865"}
-
-
-def _document() -> dict[str, Any]:
-    text = resources.files("coupon_service.entrypoints.rest").joinpath("openapi.json").read_text()
-    return cast(dict[str, Any], json.loads(text))
-
-
-DOCUMENT = _document()
-_REGISTRY: Registry[Any] = Registry().with_resource(
-    _BASE, Resource.from_contents(DOCUMENT, default_specification=DRAFT202012)
-)
-
-
-def _pointer(*parts: str) -> str:
-    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
-
-
-def _validator(*parts: str) -> Draft202012Validator:
-    """A validator for the schema at `parts` inside the document, with its $refs resolved."""
-    return Draft202012Validator(
-        {"$ref": f"{_BASE}#{_pointer(*parts)}"},
-        registry=_REGISTRY,
-        format_checker=Draft202012Validator.FORMAT_CHECKER,
-    )
-
-
-def request_schema(path: str) -> Draft202012Validator:
-    return _validator("paths", path, "post", "requestBody", "content", "application/json", "schema")
-
-
-def response_schema(path: str, status: int, method: str = "post") -> Draft202012Validator:
-    responses = DOCUMENT["paths"][path][method]["responses"]
-    assert str(status) in responses, f"{path} does not document status {status}"
-    return _validator(
-        "paths", path, method, "responses", str(status), "content", "application/json", "schema"
-    )
-
-
-def assert_valid(validator: Draft202012Validator, instance: Any) -> None:
-    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(instance)]
-    assert not errors, errors
 
 
 async def test_served_document_is_the_checked_in_valid_openapi_3_1(
@@ -93,6 +48,12 @@ def test_the_document_describes_exactly_the_routes_the_shim_serves() -> None:
     }
     documented = {(path, method) for path, item in DOCUMENT["paths"].items() for method in item}
     assert served == documented
+
+
+def test_the_documented_metadata_fields_and_lengths_are_the_domains() -> None:
+    properties = DOCUMENT["components"]["schemas"]["IssuanceMetadata"]["properties"]
+    documented = {name: schema["maxLength"] for name, schema in properties.items()}
+    assert documented == {field.wire: field.max_length for field in ISSUANCE_FIELDS}
 
 
 def test_the_documents_own_examples_validate() -> None:

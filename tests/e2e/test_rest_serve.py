@@ -4,7 +4,6 @@ documented answers from both REST routes, gRPC answers beside it, and SIGTERM st
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import signal
 import socket
@@ -16,6 +15,7 @@ import grpc
 from coupon.v1 import coupon_service_pb2, coupon_service_pb2_grpc
 from coupon_service.entrypoints.rest.server import _listen
 from tests.e2e.conftest import DEMO_AUTHORIZATION
+from tests.e2e.helpers.rest import curl
 
 CLI = Path(sys.executable).with_name("coupon-service")
 SERVING = re.compile(rb"serving (gRPC|REST) on (?:http://)?([\w.:-]+):(\d+)")
@@ -29,16 +29,6 @@ async def _bound_ports(stderr: asyncio.StreamReader) -> dict[bytes, int]:
         if match := SERVING.search(line):
             ports[match.group(1)] = int(match.group(3))
     return ports
-
-
-async def _curl(*args: str) -> tuple[int, dict[str, object]]:
-    process = await asyncio.create_subprocess_exec(
-        "curl", "-sS", "-w", "\n%{http_code}", *args, stdout=asyncio.subprocess.PIPE
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
-    assert process.returncode == 0
-    body, _, status = output.decode().rpartition("\n")
-    return int(status), json.loads(body)
 
 
 async def test_serve_logs_its_ports_and_answers_curl_on_both_routes(tmp_path: Path) -> None:
@@ -64,15 +54,15 @@ async def test_serve_logs_its_ports_and_answers_curl_on_both_routes(tmp_path: Pa
         post = ("-X", "POST", "-H", json_type, "-H", f"Authorization: {DEMO_AUTHORIZATION}")
 
         issue = '{"seriesId": 415446, "count": 2, "customer": {"mobile": "11223569865"}}'
-        status, body = await _curl(*post, f"{base}/v2/coupon/issue/multiple", "-d", issue)
+        status, body = await curl(*post, f"{base}/v2/coupon/issue/multiple", "-d", issue)
         assert status == 200 and body["successCount"] == 2
 
         bulk = '{"seriesIds": [544770, 553379], "customer": {"mobile": "11223569865"}}'
-        status, body = await _curl(*post, f"{base}/v2/coupon/bulk/issue", "-d", bulk)
+        status, body = await curl(*post, f"{base}/v2/coupon/bulk/issue", "-d", bulk)
         assert status == 200 and (body["totalCount"], body["failureCount"]) == (2, 0)
 
         unknown = '{"seriesId": 123, "customer": {"mobile": "11223569865"}}'
-        status, body = await _curl(*post, f"{base}/v2/coupon/issue/multiple", "-d", unknown)
+        status, body = await curl(*post, f"{base}/v2/coupon/issue/multiple", "-d", unknown)
         assert status == 404 and body["errors"] == [
             {"status": False, "code": 707, "message": "Coupon Series ID is invalid"}
         ]

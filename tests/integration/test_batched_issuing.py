@@ -137,7 +137,7 @@ async def test_one_per_customer_in_one_batch_resends_or_refuses_with_709(
     uow: SqlUnitOfWork, org_id: int, resend: bool
 ) -> None:
     series = await a_series(
-        uow, org_id, multiple_per_user_allowed=False, do_not_resend_existing_voucher=not resend
+        uow, org_id, multiple_per_user_allowed=False, do_not_resend_existing=not resend
     )
     customer = await a_customer(uow, org_id)
 

@@ -15,16 +15,16 @@ from coupon_service.adapters.tables import customers
 from coupon_service.adapters.unit_of_work import SqlUnitOfWork
 from coupon_service.domain.errors import InvalidRequest
 from coupon_service.domain.model import Customer, CustomerRef, IdentifierType
-from coupon_service.service.customers import (
+from coupon_service.service.customer_import import (
     IMPORT_CHUNK,
     CustomerRecord,
     ImportAction,
     find_for_import,
-    get_customer,
     import_changes,
     import_or_update_customers,
     match_for_import,
 )
+from coupon_service.service.customers import get_customer
 from tests.factories import a_customer, unique_mobile
 
 EPOCH = datetime.fromtimestamp(0, UTC)

@@ -11,7 +11,7 @@ import random
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,7 +25,9 @@ from coupon_service.adapters.tables import coupons, redemptions
 from coupon_service.adapters.unit_of_work import MAX_BATCH_ATTEMPTS, SqlUnitOfWork
 from coupon_service.domain.errors import Unavailable
 from coupon_service.domain.events import CouponEvent, EventType, FeedState, NewEvent
+from coupon_service.service import events as events_service
 from coupon_service.service.batch_store import BatchStore
+from coupon_service.service.clock import utcnow
 from coupon_service.service.coupons import CouponLookup
 from coupon_service.service.events import prune_events, watch_events
 from coupon_service.service.issuing import IssueRequest, issue_multiple
@@ -36,7 +38,6 @@ from coupon_service.service.redemption import (
     reverse_redemption,
     revoke_coupon,
 )
-from coupon_service.service.results import utcnow
 from coupon_service.service.unit_of_work import StoreConflict, StoreUnavailable
 from tests.factories import a_customer, a_series, by_mobile
 
@@ -135,21 +136,47 @@ async def _issued(uow: SqlUnitOfWork, org_id: int) -> tuple[int, RedeemRequest]:
     return coupon.id, RedeemRequest(coupon.code, customer, bill_number="B-1")
 
 
-@pytest.mark.parametrize("change", ["redeem", "reverse", "revoke"])
-async def test_a_change_that_fails_after_appending_leaves_no_event_and_no_gap(
-    uow: SqlUnitOfWork, org_id: int, append_fails: FailAfterAppending, change: str
+async def test_a_redemption_batch_that_fails_after_appending_leaves_no_event_and_no_gap(
+    uow: SqlUnitOfWork, org_id: int, batch_append_fails: FailAfterAppending
 ) -> None:
+    batch_append_fails.failing = False
     coupon_id, redeem = await _issued(uow, org_id)
-    append_fails.failing = False
+    await redeem_coupon(uow, org_id, redeem)
+    before, _ = await _feed(uow, org_id)
+    stored = await _stored_state(uow, org_id, coupon_id)
+    batch_append_fails.failing, batch_append_fails.appends = True, 0
+
+    with pytest.raises(Unavailable):
+        await redeem_coupon(uow, org_id, redeem)
+
+    # Each attempt (the unit of work reruns a batch that failed fast) appended, and rolled back.
+    assert batch_append_fails.appends == MAX_BATCH_ATTEMPTS
+    after, events = await _feed(uow, org_id)
+    assert after == before and [e.position for e in events] == [1, 2]
+    assert await _stored_state(uow, org_id, coupon_id) == stored
+    batch_append_fails.failing = False
+    await redeem_coupon(uow, org_id, redeem)
+    head, events = await _feed(uow, org_id)
+    assert [(e.position, e.type) for e in events[2:]] == [(3, EventType.REDEEMED)]
+    assert head.head == 3 and await _stored_state(uow, org_id, coupon_id) != stored
+
+
+@pytest.mark.parametrize("change", ["reverse", "revoke"])
+async def test_a_change_that_fails_after_appending_leaves_no_event_and_no_gap(
+    uow: SqlUnitOfWork,
+    org_id: int,
+    append_fails: FailAfterAppending,
+    batch_append_fails: FailAfterAppending,
+    change: str,
+) -> None:
+    batch_append_fails.failing = False
+    coupon_id, redeem = await _issued(uow, org_id)
     redemption_id = (await redeem_coupon(uow, org_id, redeem)).redemption.id
     before, _ = await _feed(uow, org_id)
     stored = await _stored_state(uow, org_id, coupon_id)
     append_fails.failing = True
 
     async def make_change() -> EventType:
-        if change == "redeem":
-            await redeem_coupon(uow, org_id, redeem)
-            return EventType.REDEEMED
         if change == "reverse":
             await reverse_redemption(uow, org_id, redemption_id)
             return EventType.REDEMPTION_REVERSED
@@ -159,7 +186,7 @@ async def test_a_change_that_fails_after_appending_leaves_no_event_and_no_gap(
     with pytest.raises(StoreUnavailable):
         await make_change()
 
-    assert append_fails.appends == 2
+    assert append_fails.appends == 1
     after, events = await _feed(uow, org_id)
     assert after == before and [e.position for e in events] == [1, 2]
     assert await _stored_state(uow, org_id, coupon_id) == stored
@@ -314,3 +341,33 @@ async def _first_event(uow: SqlUnitOfWork, org_id: int, after: str) -> CouponEve
         async for event in watch_events(uow, org_id, after, poll_seconds=0.05):
             return event
     raise AssertionError("the feed ended")
+
+
+# --- pruning in chunks ------------------------------------------------------------------------
+
+
+async def test_pruning_goes_in_short_transactions_of_at_most_a_chunk_each(
+    uow: SqlUnitOfWork, org_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    series = await a_series(uow, org_id)
+    customer = by_mobile(await a_customer(uow, org_id))
+    await issue_multiple(uow, org_id, IssueRequest([series.id], 7, customer))
+    monkeypatch.setattr(events_service, "PRUNE_CHUNK", 3)
+    chunks: list[int] = []
+    prune_before = SqlEventRepository.prune_before
+
+    async def counted(self: SqlEventRepository, moment: datetime, limit: int) -> int:
+        removed = await prune_before(self, moment, limit)
+        chunks.append(removed)
+        return removed
+
+    monkeypatch.setattr(SqlEventRepository, "prune_before", counted)
+    now = utcnow()
+    await prune_events(uow, now=now, kept_for=timedelta(hours=1))  # Notes the heads only.
+    removed = await prune_events(uow, now=now + timedelta(hours=2), kept_for=timedelta(hours=1))
+
+    head, left = await _feed(uow, org_id)
+    assert left == [] and (head.head, head.pruned_through) == (7, 7)
+    assert max(chunks) <= 3 and chunks[-1] < 3  # Other tests' orgs may have had events too.
+    assert removed == sum(chunks) >= 7
+    assert len([c for c in chunks if c]) >= 3

@@ -196,7 +196,7 @@ async def test_do_not_resend_refuses_a_second_issue_with_709(
     uow: SqlUnitOfWork, org_id: int
 ) -> None:
     series = await a_series(
-        uow, org_id, multiple_per_user_allowed=False, do_not_resend_existing_voucher=True
+        uow, org_id, multiple_per_user_allowed=False, do_not_resend_existing=True
     )
     customer = await a_customer(uow, org_id)
     await issue_multiple(uow, org_id, IssueRequest([series.id], 1, by_mobile(customer)))

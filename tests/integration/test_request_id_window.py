@@ -15,10 +15,10 @@ from coupon_service.adapters.tables import issue_requests
 from coupon_service.adapters.unit_of_work import SqlUnitOfWork
 from coupon_service.domain.errors import RequestIdReused
 from coupon_service.service import idempotency
+from coupon_service.service.clock import utcnow
 from coupon_service.service.idempotency import prune_request_ids
 from coupon_service.service.issuing import IssueRequest, issue_multiple
 from coupon_service.service.pruning import Pruner
-from coupon_service.service.results import utcnow
 from tests.answers import codes
 from tests.factories import a_customer, a_series, by_mobile
 

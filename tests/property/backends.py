@@ -15,10 +15,10 @@ from coupon_service.adapters.tables import coupons, issue_requests, series_count
 from coupon_service.adapters.unit_of_work import SqlUnitOfWork
 from coupon_service.domain.model import Customer, SeriesPolicy
 from coupon_service.service.customers import create_customer
+from coupon_service.service.inputs import IssueCall
 from coupon_service.service.issue_batch import Answer
 from coupon_service.service.issuing import run_issue_batch
 from coupon_service.service.orgs import ensure_org
-from coupon_service.service.results import IssueCall
 from coupon_service.service.series import upload_codes
 from tests.fakes import EPOCH, FakeDatabase, FakeUnitOfWork
 

@@ -1,7 +1,8 @@
 """A reference model of the issuing rules: one call after another, over plain dicts and lists.
 
-Written from PRODUCT.md and the two documents in its spec folder, sharing no code with the
-service: it knows nothing of batches, stores, locks or views. Where the documents leave a choice
+Written from the documented API (the README's errors and limits, and the issue/multiple and
+bulk/issue contracts it follows), sharing no code with the service: it knows nothing of
+batches, stores, locks or views. Where the documents leave a choice
 open, the model takes the service's documented one (noted where it applies):
 
 - limits cut the count in turn: the per-customer rule, then `maxCreate`, then the pool;
@@ -143,8 +144,8 @@ def _none_issued(result: SeriesResult) -> Refused:
 
 
 def refused_before_issuing(request: Request) -> Refused | None:
-    """The validation failures of PRODUCT.md's first table and the README's limits: nothing is
-    read or written for them. (The scenarios spoil at most one field of a request, so the
+    """The validation failures of the README's error table and its limits: nothing is read or
+    written for them. (The scenarios spoil at most one field of a request, so the
     order of these checks is not a rule.)"""
     invalid = Refused(INVALID_INPUT, "INVALID_ARGUMENT")
     mandatory = Refused(MANDATORY, "INVALID_ARGUMENT")

@@ -17,9 +17,9 @@ from coupon_service.domain.errors import InvalidRequest
 from coupon_service.domain.model import CustomerRef, IdentifierType, IssuanceMetadata
 from coupon_service.service.batching import Defer
 from coupon_service.service.idempotency import fingerprint
+from coupon_service.service.inputs import BulkIssueRequest, IssueCall, IssueRequest
 from coupon_service.service.issue_batch import Answer
 from coupon_service.service.issuing import bulk_issue, issue_multiple, issuing_batcher
-from coupon_service.service.results import BulkIssueRequest, IssueCall, IssueRequest
 from tests.answers import together
 from tests.fakes import FakeUnitOfWork
 

@@ -82,7 +82,7 @@ class SeriesSpec:
             max_create=self.max_create,
             multiple_per_user_allowed=self.multiple_per_user_allowed,
             max_vouchers_per_user=self.max_vouchers_per_user,
-            do_not_resend_existing_voucher=self.do_not_resend_existing_voucher,
+            do_not_resend_existing=self.do_not_resend_existing_voucher,
             externally_managed=self.externally_managed,
         )
 

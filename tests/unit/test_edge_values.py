@@ -361,7 +361,7 @@ def test_a_new_customer_with_control_characters_is_629_naming_the_field(
     broken = dataclasses.replace(customer, **{attribute: value})
 
     with pytest.raises(InvalidRequest) as caught:
-        customers.check_customer(broken)
+        customers.check_customer_fields(broken)
 
     refused(caught, 629, field)
 

@@ -184,9 +184,7 @@ async def test_one_per_customer_resends_the_coupon_an_earlier_call_of_the_batch_
 async def test_one_per_customer_without_resending_refuses_the_second_call_with_709(
     db: FakeDatabase, uow: FakeUnitOfWork
 ) -> None:
-    series = db.add_series(
-        ORG, multiple_per_user_allowed=False, do_not_resend_existing_voucher=True
-    )
+    series = db.add_series(ORG, multiple_per_user_allowed=False, do_not_resend_existing=True)
     customer = db.add_customer(ORG)
 
     first, second = await together(

@@ -58,9 +58,7 @@ def test_one_per_customer_holding_none_issues_exactly_one(
     shortfalls: tuple[tuple[Shortfall, int], ...],
     do_not_resend: bool,
 ) -> None:
-    series = make_series(
-        multiple_per_user_allowed=False, do_not_resend_existing_voucher=do_not_resend
-    )
+    series = make_series(multiple_per_user_allowed=False, do_not_resend_existing=do_not_resend)
 
     plan = plan_issue(series, requested=requested, held_by_customer=0)
 
@@ -81,7 +79,7 @@ def test_one_per_customer_holding_none_issues_exactly_one(
 def test_one_per_customer_already_holding_resends_the_held_coupon(
     requested: int, shortfalls: tuple[tuple[Shortfall, int], ...], held: int
 ) -> None:
-    series = make_series(multiple_per_user_allowed=False, do_not_resend_existing_voucher=False)
+    series = make_series(multiple_per_user_allowed=False, do_not_resend_existing=False)
 
     plan = plan_issue(series, requested=requested, held_by_customer=held)
 
@@ -126,7 +124,7 @@ def test_already_holding_with_do_not_resend_raises_709(
 ) -> None:
     series = make_series(
         multiple_per_user_allowed=False,
-        do_not_resend_existing_voucher=True,
+        do_not_resend_existing=True,
         code_source=code_source,
         num_uploaded=100,
     )
@@ -143,7 +141,7 @@ def test_already_holding_with_do_not_resend_raises_709(
 
 
 def test_do_not_resend_is_irrelevant_when_multiple_per_user_allowed() -> None:
-    series = make_series(multiple_per_user_allowed=True, do_not_resend_existing_voucher=True)
+    series = make_series(multiple_per_user_allowed=True, do_not_resend_existing=True)
 
     plan = plan_issue(series, requested=3, held_by_customer=7)
 

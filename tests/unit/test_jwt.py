@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from coupon_service.adapters.jwt_tokens import JwtVerifier
+from coupon_service.app import bearer_verifier
 from coupon_service.config import Settings
 from coupon_service.domain.credentials import ApiKey, Caller, HashedSecret, Scope, basic_header
 from coupon_service.domain.errors import PermissionDenied, Unauthenticated
@@ -128,9 +129,7 @@ def uow() -> FakeUnitOfWork:
 
 @pytest.fixture
 def authenticator(uow: FakeUnitOfWork, jwks_path: pathlib.Path) -> Authenticator:
-    verifier = JwtVerifier.from_settings(
-        _settings(jwt_jwks=str(jwks_path), jwt_hs256_secret=HS256_SECRET)
-    )
+    verifier = bearer_verifier(_settings(jwt_jwks=str(jwks_path), jwt_hs256_secret=HS256_SECRET))
     return Authenticator(uow, verifier)  # type: ignore[arg-type]
 
 
@@ -211,7 +210,7 @@ async def test_a_token_within_the_leeway_of_its_expiry_still_verifies(
 
 
 async def test_the_org_claim_is_configurable(uow: FakeUnitOfWork) -> None:
-    verifier = JwtVerifier.from_settings(
+    verifier = bearer_verifier(
         _settings(jwt_hs256_secret=HS256_SECRET, jwt_org_claim="https://coupons/org")
     )
     authenticator = Authenticator(uow, verifier)  # type: ignore[arg-type]
@@ -277,9 +276,7 @@ async def test_hs256_signed_with_the_rsa_public_key_is_refused(
         # With an HS256 secret configured the forged signature fails against that secret...
         await refused(authenticator, f"Bearer {token}")
         # ...and with only a JWKS configured, HS256 is not an algorithm this service accepts.
-        jwks_only = Authenticator(
-            uow, JwtVerifier.from_settings(_settings(jwt_jwks=str(jwks_path)))
-        )  # type: ignore[arg-type]
+        jwks_only = Authenticator(uow, bearer_verifier(_settings(jwt_jwks=str(jwks_path))))  # type: ignore[arg-type]
         assert "algorithm is not accepted" in (await refused(jwks_only, f"Bearer {token}")).message
 
 
@@ -358,9 +355,7 @@ async def test_a_key_only_verifies_with_its_own_algorithm(
 async def test_only_configured_algorithms_are_accepted(
     uow: FakeUnitOfWork, rsa_key: rsa.RSAPrivateKey
 ) -> None:
-    hs_only = Authenticator(
-        uow, JwtVerifier.from_settings(_settings(jwt_hs256_secret=HS256_SECRET))
-    )  # type: ignore[arg-type]
+    hs_only = Authenticator(uow, bearer_verifier(_settings(jwt_hs256_secret=HS256_SECRET)))  # type: ignore[arg-type]
     assert (
         "algorithm is not accepted" in (await refused(hs_only, f"Bearer {rs256(rsa_key)}")).message
     )
@@ -376,7 +371,7 @@ async def test_a_token_for_an_unknown_org_is_refused(authenticator: Authenticato
 async def test_bearer_tokens_are_refused_when_no_issuer_is_configured(
     uow: FakeUnitOfWork,
 ) -> None:
-    assert JwtVerifier.from_settings(Settings()) is None
+    assert bearer_verifier(Settings()) is None
     no_tokens = Authenticator(uow)  # type: ignore[arg-type]
     assert "not accepted here" in (await refused(no_tokens, f"Bearer {hs256()}")).message
 
@@ -394,7 +389,7 @@ def test_unsafe_token_configuration_is_refused_at_start(
     settings: dict[str, str], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        JwtVerifier.from_settings(_settings(**settings))
+        bearer_verifier(_settings(**settings))
 
 
 def test_settings_never_show_the_shared_secret() -> None:

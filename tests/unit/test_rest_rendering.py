@@ -81,7 +81,7 @@ def test_int64_fields_are_json_numbers_even_beyond_what_a_double_holds() -> None
 
 
 def test_every_documented_field_is_present_even_when_zero_or_empty() -> None:
-    rendered = issue_multiple_json(coupon_service_pb2.IssueMultipleResponse())
+    rendered = issue_multiple_json(coupon_service_pb2.IssueMultipleResponse(), several_series=False)
     assert list(rendered) == DOCUMENTED_RESPONSE_KEYS
     assert rendered["coupons"] == [] and rendered["errors"] == [] and rendered["warnings"] == []
     assert rendered["totalCount"] == 0 and rendered["successCount"] == 0
@@ -100,7 +100,7 @@ def test_every_documented_field_is_present_even_when_zero_or_empty() -> None:
 
 
 def test_single_series_response_is_exactly_the_documented_shape() -> None:
-    rendered = issue_multiple_json(_single_series_response())
+    rendered = issue_multiple_json(_single_series_response(), several_series=False)
     assert list(rendered) == DOCUMENTED_RESPONSE_KEYS
     assert rendered["coupons"] == [{"code": "3084294818", "couponId": BEYOND_DOUBLE}]
     assert rendered["errors"] == [
@@ -115,7 +115,7 @@ def test_several_series_response_names_the_series_of_coupons_and_errors() -> Non
     response.couponConfigs.add(id=7)
     response.couponConfigs.add(id=8)
     response.errors[0].seriesId = 8
-    rendered = issue_multiple_json(response)
+    rendered = issue_multiple_json(response, several_series=True)
     assert rendered["coupons"] == [{"code": "3084294818", "couponId": BEYOND_DOUBLE, "seriesId": 7}]
     assert rendered["errors"][0]["seriesId"] == 8
     assert [config["id"] for config in rendered["couponConfigs"]] == [7, 8]

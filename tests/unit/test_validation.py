@@ -7,7 +7,12 @@ import dataclasses
 import pytest
 
 from coupon_service.domain.errors import ErrorCode, ErrorKind, InvalidRequest
-from coupon_service.domain.model import CustomerRef, IdentifierType, IssuanceMetadata
+from coupon_service.domain.model import (
+    ISSUANCE_FIELDS,
+    CustomerRef,
+    IdentifierType,
+    IssuanceMetadata,
+)
 from coupon_service.domain.validation import (
     check_customer,
     check_metadata,
@@ -133,6 +138,12 @@ METADATA_FIELDS = [
     ("notes", "notes", 250),
     ("reason", "reason", 250),
 ]
+
+
+def test_the_domain_names_the_documented_fields_in_issuance_metadatas_order() -> None:
+    assert [tuple(field) for field in ISSUANCE_FIELDS] == METADATA_FIELDS
+    attributes = [field.name for field in dataclasses.fields(IssuanceMetadata)]
+    assert [field.attribute for field in ISSUANCE_FIELDS] == attributes
 
 
 def test_check_metadata_accepts_empty_and_every_field_at_its_limit() -> None:

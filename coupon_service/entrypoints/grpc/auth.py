@@ -31,11 +31,6 @@ _caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
 )
 
 
-def current_caller() -> Caller | None:
-    """The caller of the call this task serves; None outside an authenticated call."""
-    return _caller.get()
-
-
 async def caller_org(context: _Context) -> int:
     """The servicers' OrgResolver: the organisation the interceptor authenticated."""
     caller = _caller.get()
@@ -126,4 +121,4 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         return authenticated
 
 
-__all__ = ["OPEN_METHOD_PREFIXES", "AuthInterceptor", "caller_org", "current_caller"]
+__all__ = ["OPEN_METHOD_PREFIXES", "AuthInterceptor", "caller_org"]

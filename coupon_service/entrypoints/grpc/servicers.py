@@ -21,11 +21,13 @@ from coupon.v1 import (
 
 from ...service import coupons, customers, events, issuing, redemption, series
 from ...service.unit_of_work import UnitOfWork
-from .. import converters, lifecycle_converters
+from .. import converters
 from ..uninterrupted import uninterrupted
 from .errors import abort_for
 
 logger = logging.getLogger(__name__)
+# WatchEvents' initial metadata: the cursor the stream starts after (see its proto comment).
+START_CURSOR_KEY = "coupon-start-cursor"
 _Request = TypeVar("_Request")
 _Response = TypeVar("_Response")
 # The context of any call: the servicers only pass it on to abort with a status.
@@ -111,12 +113,8 @@ class CouponServicer(_Servicer, coupon_service_pb2_grpc.CouponServiceServicer):
         context: _Context,
         org_id: int,
     ) -> coupon_service_pb2.GetCouponResponse:
-        found = await coupons.get_coupon(
-            self.uow, org_id, lifecycle_converters.coupon_lookup(request.coupon)
-        )
-        return coupon_service_pb2.GetCouponResponse(
-            coupon=lifecycle_converters.coupon_message(found)
-        )
+        found = await coupons.get_coupon(self.uow, org_id, converters.coupon_lookup(request.coupon))
+        return coupon_service_pb2.GetCouponResponse(coupon=converters.coupon_message(found))
 
     @_rpc
     async def ValidateCoupon(
@@ -128,7 +126,7 @@ class CouponServicer(_Servicer, coupon_service_pb2_grpc.CouponServiceServicer):
         validation = await redemption.validate_coupon(
             self.uow, org_id, request.code, converters.customer_ref(request.customer)
         )
-        return lifecycle_converters.validate_response(validation)
+        return converters.validate_response(validation)
 
     @_rpc
     async def RedeemCoupon(
@@ -138,9 +136,9 @@ class CouponServicer(_Servicer, coupon_service_pb2_grpc.CouponServiceServicer):
         org_id: int,
     ) -> coupon_service_pb2.RedeemCouponResponse:
         result = await redemption.redeem_coupon(
-            self.uow, org_id, lifecycle_converters.redeem_request(request)
+            self.uow, org_id, converters.redeem_request(request)
         )
-        return lifecycle_converters.redeem_response(result)
+        return converters.redeem_response(result)
 
     @_rpc
     async def ReverseRedemption(
@@ -150,7 +148,7 @@ class CouponServicer(_Servicer, coupon_service_pb2_grpc.CouponServiceServicer):
         org_id: int,
     ) -> coupon_service_pb2.ReverseRedemptionResponse:
         result = await redemption.reverse_redemption(self.uow, org_id, request.redemption_id)
-        return lifecycle_converters.reverse_response(result)
+        return converters.reverse_response(result)
 
     @_rpc
     async def RevokeCoupon(
@@ -160,11 +158,9 @@ class CouponServicer(_Servicer, coupon_service_pb2_grpc.CouponServiceServicer):
         org_id: int,
     ) -> coupon_service_pb2.RevokeCouponResponse:
         revoked = await redemption.revoke_coupon(
-            self.uow, org_id, lifecycle_converters.coupon_lookup(request.coupon), request.reason
+            self.uow, org_id, converters.coupon_lookup(request.coupon), request.reason
         )
-        return coupon_service_pb2.RevokeCouponResponse(
-            coupon=lifecycle_converters.coupon_message(revoked)
-        )
+        return coupon_service_pb2.RevokeCouponResponse(coupon=converters.coupon_message(revoked))
 
     async def WatchEvents(
         self, request: coupon_service_pb2.WatchEventsRequest, context: _Context
@@ -177,10 +173,11 @@ class CouponServicer(_Servicer, coupon_service_pb2_grpc.CouponServiceServicer):
             from_now=request.from_now,
             poll_seconds=self.event_poll_seconds,
             stop=self.closing,
+            started=lambda cursor: context.send_initial_metadata(((START_CURSOR_KEY, cursor),)),
         )
         try:
             async for event in feed:
-                yield lifecycle_converters.event_message(event)
+                yield converters.event_message(event)
         except Exception as error:
             await abort_for(context, error, "WatchEvents", logger)
         await context.abort(
@@ -251,10 +248,10 @@ class SeriesServicer(_Servicer, series_service_pb2_grpc.SeriesServiceServicer):
         org_id: int,
     ) -> series_service_pb2.ListSeriesCouponsResponse:
         page = await coupons.list_series_coupons(
-            self.uow, org_id, lifecycle_converters.series_coupons_query(request)
+            self.uow, org_id, converters.series_coupons_query(request)
         )
         return series_service_pb2.ListSeriesCouponsResponse(
-            coupons=[lifecycle_converters.coupon_message(view) for view in page.items],
+            coupons=[converters.coupon_message(view) for view in page.items],
             next_page_token=page.next_page_token,
         )
 
@@ -312,6 +309,6 @@ class CustomerServicer(_Servicer, customer_service_pb2_grpc.CustomerServiceServi
             request.page_token,
         )
         return customer_service_pb2.ListCustomerCouponsResponse(
-            coupons=[lifecycle_converters.coupon_message(view) for view in page.items],
+            coupons=[converters.coupon_message(view) for view in page.items],
             next_page_token=page.next_page_token,
         )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from .application import create_app
+from .auth import caller_org_resolver
 from .health import HEALTHZ_PATH, READYZ_PATH
 from .routes import BULK_ISSUE_PATH, ISSUE_MULTIPLE_PATH, OPENAPI_PATH, OrgResolver
 from .server import RestServer, start_rest_server
@@ -16,6 +17,7 @@ __all__ = [
     "READYZ_PATH",
     "OrgResolver",
     "RestServer",
+    "caller_org_resolver",
     "create_app",
     "start_rest_server",
 ]

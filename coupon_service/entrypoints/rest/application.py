@@ -20,6 +20,7 @@ from ...service.unit_of_work import StoreUnavailable, UnitOfWork
 from .. import converters
 from ..failures import caller_error, log_unexpected
 from ..metrics import ServiceMetrics
+from .auth import CHALLENGE
 from .errors import INTERNAL_ERROR_CODE, RequestRejected, http_status_for
 from .health import HEALTHZ_PATH, READYZ_PATH, HealthEndpoints, Readiness
 from .observing import ObservingMiddleware, note_code
@@ -34,7 +35,6 @@ from .routes import (
 )
 
 logger = logging.getLogger(__name__)
-_CHALLENGE = 'Basic realm="coupon-service", Bearer realm="coupon-service"'
 
 
 def create_app(
@@ -95,7 +95,7 @@ async def _store_unavailable(request: Request, error: Exception) -> Response:
 async def _access_denied(_request: Request, error: Exception) -> Response:
     assert isinstance(error, AccessDenied)
     status = http_status_for(error)
-    headers = {"WWW-Authenticate": _CHALLENGE} if status == 401 else None
+    headers = {"WWW-Authenticate": CHALLENGE} if status == 401 else None
     return _envelope(status, status, error.message, headers)
 
 

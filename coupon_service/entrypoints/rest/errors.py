@@ -36,7 +36,7 @@ INTERNAL_ERROR_CODE = 500
 
 
 def http_status_for(error: CouponServiceError | AccessDenied) -> int:
-    """The HTTP status of a failed call, from PRODUCT.md's tables."""
+    """The HTTP status of a failed call, by its kind (the README's Errors and the REST shim)."""
     return _HTTP_STATUSES[error.kind]
 
 

@@ -16,13 +16,13 @@ from google.protobuf.message import Message
 
 from coupon.v1 import coupon_service_pb2
 
+from ...domain import validation
 from ...domain.errors import invalid_input
-from ..converters import series_named_twice
+from ...domain.model import ISSUANCE_FIELDS
 
 _INT64_LIMIT = 2**63
 _INT32_LIMIT = 2**31
 _IDENTIFIERS = ("id", "mobile", "email", "externalId")
-_METADATA_FIELDS = ("sourceType", "sourceId", "sourceActivity", "notes", "reason")
 _SERIES_FIELDS = ("seriesId", "seriesIds")
 _Message = TypeVar("_Message", bound=Message)
 
@@ -34,8 +34,7 @@ def issue_multiple_request(
     document's request table names the field `seriesIds`, so that spelling means the same."""
     shaped = _customer_and_metadata(body, idempotency_key)
     given = [name for name in _SERIES_FIELDS if body.get(name) is not None]
-    if len(given) > 1:
-        raise series_named_twice()
+    validation.check_series_named_once("seriesId" in given, "seriesIds" in given)
     for name in given:
         series = body[name]
         if isinstance(series, list):
@@ -70,9 +69,9 @@ def _customer_and_metadata(body: Mapping[str, Any], idempotency_key: str | None)
         if not isinstance(metadata, dict):
             raise invalid_input("metadata", "Invalid input: metadata must be an object")
         shaped["metadata"] = {
-            name: _string(metadata[name], f"metadata.{name}")
-            for name in _METADATA_FIELDS
-            if metadata.get(name) is not None
+            field.wire: _string(metadata[field.wire], f"metadata.{field.wire}")
+            for field in ISSUANCE_FIELDS
+            if metadata.get(field.wire) is not None
         }
     return shaped
 

@@ -7,7 +7,7 @@ JSON numbers, Timestamps as ISO 8601 ("2029-05-09T00:00:00Z"), keys in proto fie
 legacy caller never meets a field it does not know:
 
 - IssuedCoupon's `validTill` and `issuedAt` (gRPC callers have them) are dropped; its `seriesId`
-  and the response's `couponConfigs` are kept only when the request named several series.
+  and the response's `couponConfigs` are kept only in the several-series answer.
 - An `errors` entry carries `seriesId` only in the answer to a several-series request: gRPC
   names the series of every entry, but the documents show none in the one-series answer, the
   bulk answer (whose `entityId` names it) or the error envelope.
@@ -40,10 +40,12 @@ def message_json(message: Message) -> JsonObject:
     return _object(message.DESCRIPTOR, printed)  # type: ignore[arg-type]
 
 
-def issue_multiple_json(response: coupon_service_pb2.IssueMultipleResponse) -> JsonObject:
-    """The documented /v2/coupon/issue/multiple response."""
+def issue_multiple_json(
+    response: coupon_service_pb2.IssueMultipleResponse, *, several_series: bool
+) -> JsonObject:
+    """The documented /v2/coupon/issue/multiple response, in the several-series shape or the
+    one-series shape (`converters.several_series` decides which, for both doors)."""
     rendered = message_json(response)
-    several_series = len(response.couponConfigs) > 0
     kept = _COUPON_FIELDS_SEVERAL_SERIES if several_series else _COUPON_FIELDS
     rendered["coupons"] = [_only(coupon, kept) for coupon in rendered["coupons"]]
     rendered["errors"] = [_error_json(e, name_series=several_series) for e in rendered["errors"]]

@@ -42,9 +42,9 @@ class CouponEndpoints:
         # up cannot cancel.
         with _naming_the_idempotency_header():
             result = await issuing.issue_multiple(self.uow, org_id, issue)
-        return JSONResponse(
-            rendering.issue_multiple_json(converters.issue_multiple_response(result))
-        )
+        response = converters.issue_multiple_response(result)
+        several_series = converters.several_series(result)
+        return JSONResponse(rendering.issue_multiple_json(response, several_series=several_series))
 
     async def bulk_issue(self, request: Request) -> Response:
         org_id = await self.resolve_org(request, "BulkIssue")

@@ -3,8 +3,6 @@ redemptions, reversals, revocations, a series' coupons and the event feed."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from coupon.v1 import (
     common_pb2,
     coupon_service_pb2,
@@ -13,13 +11,13 @@ from coupon.v1 import (
     series_service_pb2,
 )
 
-from ..domain.errors import CouponServiceError, invalid_input
-from ..domain.events import CouponEvent, EventType, cursor_of
-from ..domain.model import IssuanceMetadata, Redemption
-from ..domain.redemption import CouponState
-from ..service.coupons import CouponLookup, CouponView, SeriesCouponsQuery
-from ..service.redemption import RedeemRequest, RedemptionResult, Validation
-from .converters import customer_ref, to_timestamp
+from ...domain.errors import CouponServiceError, invalid_input
+from ...domain.events import CouponEvent, EventType, cursor_of
+from ...domain.model import Redemption
+from ...domain.redemption import CouponState
+from ...service.coupons import CouponLookup, CouponView, SeriesCouponsQuery
+from ...service.redemption import RedeemRequest, RedemptionResult, Validation
+from ._wire import customer_ref, inverted, issuance_message, moment, to_timestamp
 
 _STATES = {
     CouponState.ISSUED: common_pb2.COUPON_STATE_ISSUED,
@@ -27,18 +25,7 @@ _STATES = {
     CouponState.REVOKED: common_pb2.COUPON_STATE_REVOKED,
     CouponState.EXPIRED: common_pb2.COUPON_STATE_EXPIRED,
 }
-_STATE_OF = {value: state for state, value in _STATES.items()}
-
-
-def _moment(message: series_service_pb2.ListSeriesCouponsRequest, field: str) -> datetime | None:
-    if not message.HasField(field):
-        return None
-    try:
-        moment: datetime = getattr(message, field).ToDatetime(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        name = "issuedAfter" if field == "issued_after" else "issuedBefore"
-        raise invalid_input(name, f"Invalid input: {name} is not a valid timestamp") from None
-    return moment
+_STATE_OF = inverted(_STATES)
 
 
 # --- requests -----------------------------------------------------------------------------
@@ -77,8 +64,10 @@ def series_coupons_query(
         source_type=message.source_type,
         source_id=message.source_id,
         source_activity=message.source_activity,
-        issued_after=_moment(message, "issued_after"),
-        issued_before=_moment(message, "issued_before"),
+        issued_after=moment(message.issued_after, message.HasField("issued_after"), "issuedAfter"),
+        issued_before=moment(
+            message.issued_before, message.HasField("issued_before"), "issuedBefore"
+        ),
         page_size=message.page_size,
         page_token=message.page_token,
     )
@@ -99,16 +88,6 @@ def redemption_message(redemption: Redemption) -> common_pb2.Redemption:
         bill_amount=redemption.bill_amount,
         reversed_at=to_timestamp(redemption.reversed_at),
         request_id=redemption.request_id or "",
-    )
-
-
-def issuance_message(meta: IssuanceMetadata) -> common_pb2.IssuanceMetadata:
-    return common_pb2.IssuanceMetadata(
-        sourceType=meta.source_type,
-        sourceId=meta.source_id,
-        sourceActivity=meta.source_activity,
-        notes=meta.notes,
-        reason=meta.reason,
     )
 
 

@@ -175,6 +175,11 @@ class CouponServiceServicer:
         shutting down ends its streams with UNAVAILABLE: reconnect with the last
         cursor. Changes made before the feed existed (migration 0007) have no
         events.
+
+        The stream's initial metadata `coupon-start-cursor` holds the cursor it
+        starts after (the one given, or where the empty cursor or `from_now`
+        put it): a consumer that must reconnect before its first event passes
+        that as `after`, so it misses nothing that committed in between.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
