@@ -131,11 +131,7 @@ async def start(
     tracing = tracing or Tracing.start(settings.otel_exporter)
     tls = load_tls(settings.tls_cert, settings.tls_key, settings.tls_client_ca)
     _check_port_free(settings.host, settings.grpc_port, "gRPC")
-    engine = prepare(
-        settings.db_url,
-        must_exist=False,
-        sqlite_busy_timeout_ms=round(settings.sqlite_busy_timeout_seconds * 1000),
-    )
+    engine = prepare(settings.db_url, must_exist=False, **settings.engine_options())
     where = engine.url.render_as_string(hide_password=True)
     try:
         await wait_for_database(

@@ -131,7 +131,7 @@ def _configure_logging(settings: Settings, *, quiet: bool) -> None:
 
 
 async def _migrate(settings: Settings) -> None:
-    engine = await open_or_create(settings.db_url)
+    engine = await open_or_create(settings.db_url, **settings.engine_options())
     try:
         await migrate(engine)
     finally:
@@ -140,7 +140,7 @@ async def _migrate(settings: Settings) -> None:
 
 async def _admin(settings: Settings, command: Callable[[SqlUnitOfWork], Awaitable[None]]) -> None:
     """Runs one administrative use case on a database that exists and is migrated."""
-    engine = await open_existing(settings.db_url)
+    engine = await open_existing(settings.db_url, **settings.engine_options())
     try:
         await command(SqlUnitOfWork(engine))
     finally:

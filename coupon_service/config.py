@@ -167,6 +167,10 @@ class Settings(BaseModel):
     def from_environment(cls) -> Settings:
         return load({})
 
+    def engine_options(self) -> dict[str, int]:
+        """What the database adapter takes of these settings, as plain values."""
+        return {"sqlite_busy_timeout_ms": round(self.sqlite_busy_timeout_seconds * 1000)}
+
 
 class _FromEnvironment(BaseSettings, Settings):
     model_config = SettingsConfigDict(

@@ -15,6 +15,7 @@ from ..service.unit_of_work import StoreUnavailable
 from .migrate import SchemaState, schema_state
 from .store_errors import raise_store_failure
 
+# For callers without settings (tests, scripts); the service passes its setting.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_SECONDS = 5.0
 PG_POOL_TIMEOUT_SECONDS = 10.0  # Waiting for a free connection of the pool.
@@ -213,9 +214,9 @@ def prepare(raw_url: str, *, must_exist: bool, **options: Any) -> AsyncEngine:
     return create_engine(raw_url, **options)
 
 
-async def open_or_create(raw_url: str) -> AsyncEngine:
+async def open_or_create(raw_url: str, **options: Any) -> AsyncEngine:
     """An engine on a database that answers; a SQLite file is created if missing."""
-    engine = prepare(raw_url, must_exist=False)
+    engine = prepare(raw_url, must_exist=False, **options)
     try:
         await first_contact(engine)
     except BaseException:
@@ -224,10 +225,10 @@ async def open_or_create(raw_url: str) -> AsyncEngine:
     return engine
 
 
-async def open_existing(raw_url: str) -> AsyncEngine:
+async def open_existing(raw_url: str, **options: Any) -> AsyncEngine:
     """An engine on a database that exists and is migrated to this version: for the admin
     commands, which must never create an empty database for a mistyped URL."""
-    engine = prepare(raw_url, must_exist=True)
+    engine = prepare(raw_url, must_exist=True, **options)
     try:
         await first_contact(engine)
         state = await schema_state(engine)

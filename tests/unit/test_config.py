@@ -63,3 +63,11 @@ def test_plain_urls_and_both_databases_are_accepted() -> None:
 def test_secrets_stay_out_of_the_settings_repr() -> None:
     shown = repr(Settings(jwt_hs256_secret="s" * 40))
     assert "s" * 40 not in shown
+
+
+def test_the_database_adapter_gets_the_sqlite_busy_timeout_as_milliseconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COUPON_SQLITE_BUSY_TIMEOUT_SECONDS", "2.5")
+
+    assert load({}).engine_options() == {"sqlite_busy_timeout_ms": 2500}
