@@ -15,7 +15,6 @@ Redemptions share commits as issuing does (service/batching.py). A batch, for al
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
@@ -176,11 +175,14 @@ class _RedeemBatch:
         if None in ids:
             raise RequestIdRaced()
         store.take_uses(_uses_taken(self._taken))
-        per_series = Counter((t.new.org_id, t.new.series_id) for t in self._taken)
-        store.add_series_uses(
-            [(key, uses) for key, uses in sorted(per_series.items()) if key in self._series_used]
-        )
-        store.count_redemptions(_series_redeemed(self._taken))
+        per_series = _series_redeemed(self._taken)
+        limited = [
+            (key, c.redeemed)
+            for c in per_series
+            if (key := (c.org_id, c.series_id)) in self._series_used
+        ]
+        store.add_series_uses(limited)  # Only series with a total limit have a counter row.
+        store.count_redemptions(per_series)
         events = []
         for taken, redemption_id in zip(self._taken, ids, strict=True):
             assert redemption_id is not None
